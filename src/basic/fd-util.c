@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "fd-util.h"
+
+#include <errno.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+int safe_close(int fd) {
+        if (fd >= 0) {
+                int saved_errno = errno;
+                (void) close(fd);
+                errno = saved_errno;
+        }
+        return -EBADF;
+}
+
+int lock_fd(int fd, int operation) {
+        for (;;) {
+                if (flock(fd, operation) >= 0)
+                        return 0;
+                if (errno != EINTR)
+                        return -errno;
+        }
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* Our own copy of struct open_how so the build does not depend on the host's UAPI headers. */
+struct berth_open_how {
+        uint64_t flags;
+        uint64_t mode;
+        uint64_t resolve;
+};
+
+#define BERTH_RESOLVE_NO_XDEV 0x01
+#define BERTH_RESOLVE_NO_MAGICLINKS 0x02
+#define BERTH_RESOLVE_NO_SYMLINKS 0x04
+#define BERTH_RESOLVE_BENEATH 0x08
+#define BERTH_RESOLVE_IN_ROOT 0x10
+
+/* libc semantics: -1 and errno. ENOSYS when the kernel (or a seccomp filter) lacks openat2.
+ * Setting $BERTH_FORCE_ENOSYS_OPENAT2=1 forces that ENOSYS so tests cover the fallback path. */
+int sys_openat2(int dirfd, const char *path, const struct berth_open_how *how, size_t size);
