@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "store.h"
+
+/* Exit codes, as Docker's CLI uses them (docs/errors.md):
+ *   0   success
+ *   1   the command failed (no such image, conflict, I/O error, ...)
+ *   125 berth itself could not run the command: usage errors, bad flags, bad arguments */
+#define EXIT_CMD_FAILED 1
+#define EXIT_USAGE 125
+
+/* Global options, set by main() before a verb runs. */
+extern const char *arg_root;
+
+typedef struct Verb {
+        const char *name;
+        const char *summary;
+        int (*run)(int argc, char *argv[]);
+} Verb;
+
+/* Prints "berth VERB: MESSAGE" and "See 'berth VERB --help'." and returns EXIT_USAGE. */
+int cli_usage_error(const char *verb, const char *format, ...) _printf_(2, 3);
+
+/* Runs getopt_long() with berth's conventions (no getopt messages of its own; unknown flags and missing
+ * arguments become usage errors naming the flag). Returns the option, -1 at the end, or -EXIT_USAGE after
+ * printing the error. */
+int cli_getopt(const char *verb, int argc, char *argv[], const char *shortopts,
+        const struct option *longopts);
+
+/* Opens the image store at arg_root, logging a specific error on failure. */
+int cli_open_store(ImageStore **ret);
+
+/* Checks and normalises a REPOSITORY[:TAG] argument into a full reference; logs a usage error naming the
+ * argument on failure (returns -EXIT_USAGE). */
+int cli_parse_tag_reference(const char *verb, const char *arg, char **ret);
+
+/* Docker's "repo:tag" display name of a full reference (docker.io/library/x:1 → x:1). */
+char *cli_familiar_reference(const char *full);
+
+/* Prints rows as Docker does (tabwriter: each column as wide as its widest cell plus three blanks, at least
+ * ten; the last column unpadded). */
+void cli_print_table(char ***rows, size_t n_rows, size_t n_cols);
+
+int verb_import(int argc, char *argv[]);
+int verb_images(int argc, char *argv[]);
+int verb_rmi(int argc, char *argv[]);
+int verb_tag(int argc, char *argv[]);
+int verb_inspect(int argc, char *argv[]);
+int verb_image_inspect(int argc, char *argv[]);
+int verb_image(int argc, char *argv[]);

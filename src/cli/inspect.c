@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "format.h"
+#include "json-util.h"
+#include "log.h"
+#include "string-util.h"
+#include "strv.h"
+
+static const char *arg_format = NULL;
+
+static void help(const char *verb) {
+        printf("Usage: berth %s [OPTIONS] IMAGE [IMAGE...]\n"
+               "\n"
+               "Show low-level information about images as a JSON array, in Docker's image inspect format.\n"
+               "\n"
+               "Options:\n"
+               "  -f, --format FORMAT   'json' (default) or a template such as '{{.Id}}' or\n"
+               "                        '{{json .Config.Cmd}}', printed once per image\n"
+               "      --type image      Only look at images (the only kind berth inspects yet)\n"
+               "  -h, --help            Show this help\n",
+                verb);
+}
+
+/* Builds Docker's image inspect object for one image. */
+static int inspect_object(ImageStore *store, const ImageRecord *img, struct json_object **ret) {
+        _cleanup_json_ struct json_object *o = json_object_new_object();
+        _cleanup_free_ char *lower = NULL;
+        struct json_object *tags, *digests, *rootfs, *layers, *gd, *gdd, *meta;
+        const char *created = json_get_string(img->config, "created");
+        char tagtime[64] = "0001-01-01T00:00:00Z";
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        r = json_add_string(o, "Id", img->id);
+        if (r < 0)
+                return r;
+        tags = json_add_new_array(o, "RepoTags");
+        digests = json_add_new_array(o, "RepoDigests");
+        if (!tags || !digests)
+                return -ENOMEM;
+        STRV_FOREACH(t, img->repo_tags) {
+                _cleanup_free_ char *f = cli_familiar_reference(*t);
+                if (!f || json_array_add_string(tags, f) < 0)
+                        return -ENOMEM;
+        }
+        r = json_add_string(o, "Parent", "");
+        if (r >= 0)
+                r = json_add_string(o, "Comment", json_get_string(img->config, "comment") ?: "");
+        if (r >= 0)
+                r = json_add_string(o, "Created", created ?: "0001-01-01T00:00:00Z");
+        if (r >= 0)
+                r = json_add_string(o, "DockerVersion", "");
+        if (r >= 0)
+                r = json_add_string(o, "Author", json_get_string(img->config, "author") ?: "");
+        if (r >= 0) {
+                struct json_object *c = json_get_object(img->config, "config");
+                r = json_add(o, "Config", c ? json_object_get(c) : json_object_new_object());
+        }
+        if (r >= 0)
+                r = json_add_string(o, "Architecture", json_get_string(img->config, "architecture") ?: "");
+        if (r >= 0 && json_get_string(img->config, "variant"))
+                r = json_add_string(o, "Variant", json_get_string(img->config, "variant"));
+        if (r >= 0)
+                r = json_add_string(o, "Os", json_get_string(img->config, "os") ?: "linux");
+        if (r >= 0)
+                r = json_add_int64(o, "Size", (int64_t) img->size);
+        if (r < 0)
+                return r;
+
+        /* overlay's lowerdir order: topmost layer first */
+        for (size_t i = strv_length(img->layers); i > 0; i--) {
+                char *n = strjoin(lower ?: "", lower ? ":" : "", image_store_root(store), "/layers/",
+                        img->layers[i - 1] + 7, "/diff");
+                if (!n)
+                        return -ENOMEM;
+                free(lower);
+                lower = n;
+        }
+        gd = json_add_new_object(o, "GraphDriver");
+        gdd = gd ? json_add_new_object(gd, "Data") : NULL;
+        if (!gdd)
+                return -ENOMEM;
+        r = json_add_string(gdd, "LowerDir", lower ?: "");
+        if (r >= 0)
+                r = json_add_string(gd, "Name", "overlay");
+        if (r < 0)
+                return r;
+
+        rootfs = json_add_new_object(o, "RootFS");
+        layers = rootfs ? json_add_new_array(rootfs, "Layers") : NULL;
+        if (!layers)
+                return -ENOMEM;
+        r = json_add_string(rootfs, "Type", "layers");
+        if (r < 0)
+                return r;
+        STRV_FOREACH(l, img->layers)
+                if (json_array_add_string(layers, *l) < 0)
+                        return -ENOMEM;
+
+        if (img->tagged > 0) {
+                time_t t = (time_t) img->tagged;
+                struct tm tm;
+                gmtime_r(&t, &tm);
+                strftime(tagtime, sizeof(tagtime), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        }
+        meta = json_add_new_object(o, "Metadata");
+        if (!meta)
+                return -ENOMEM;
+        r = json_add_string(meta, "LastTagTime", tagtime);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static int run_inspect(const char *verb, int argc, char *argv[]) {
+        enum { ARG_TYPE = 0x100 };
+        static const struct option options[] = {
+                { "format", required_argument, NULL, 'f' },
+                { "type", required_argument, NULL, ARG_TYPE },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_(image_store_freep) ImageStore *store = NULL;
+        _cleanup_json_ struct json_object *all = NULL;
+        const char *reason = NULL;
+        int c, r, ret = 0;
+
+        while ((c = cli_getopt(verb, argc, argv, "f:h", options)) >= 0)
+                switch (c) {
+                case 'f':
+                        if (!streq(optarg, "json") && format_template_validate(optarg, &reason) < 0)
+                                return cli_usage_error(verb, "invalid --format '%s': %s", optarg, reason);
+                        arg_format = streq(optarg, "json") ? NULL : optarg;
+                        break;
+                case ARG_TYPE:
+                        if (!streq(optarg, "image"))
+                                return cli_usage_error(verb,
+                                        "unsupported --type '%s': berth inspects images only "
+                                        "so far (--type image)",
+                                        optarg);
+                        break;
+                case 'h':
+                        help(verb);
+                        return 0;
+                }
+        if (c != -1)
+                return -c;
+        if (argc - optind < 1)
+                return cli_usage_error(verb, "\"%s\" requires at least 1 argument: IMAGE [IMAGE...]", verb);
+
+        if (cli_open_store(&store) < 0)
+                return EXIT_CMD_FAILED;
+        all = json_object_new_array();
+        if (!all)
+                return log_error_errno(-ENOMEM, "Out of memory"), EXIT_CMD_FAILED;
+
+        r = image_store_lock(store, LOCK_SH);
+        if (r < 0)
+                return log_error_errno(r, "Failed to lock the store: %m"), EXIT_CMD_FAILED;
+        for (int i = optind; i < argc; i++) {
+                _cleanup_(image_record_freep) ImageRecord *img = NULL;
+                struct json_object *o = NULL;
+
+                r = image_store_resolve(store, argv[i], &img, NULL);
+                if (r >= 0)
+                        r = inspect_object(store, img, &o);
+                if (r >= 0 && json_object_array_add(all, o) < 0) {
+                        json_object_put(o);
+                        r = -ENOMEM;
+                }
+                if (r == -ENOENT) {
+                        /* Docker prints what it found and then the errors, and exits 1 */
+                        fprintf(stderr, "Error: No such image: %s\n", argv[i]);
+                        ret = EXIT_CMD_FAILED;
+                } else if (r < 0) {
+                        log_error_errno(r, "Failed to inspect '%s': %m", argv[i]);
+                        ret = EXIT_CMD_FAILED;
+                }
+        }
+        image_store_unlock(store);
+
+        if (arg_format) {
+                for (size_t i = 0; i < json_object_array_length(all); i++) {
+                        _cleanup_free_ char *line = NULL;
+                        r = format_template(arg_format, json_object_array_get_idx(all, i), &line, NULL);
+                        if (r < 0)
+                                return log_error_errno(r, "Failed to format: %m"), EXIT_CMD_FAILED;
+                        printf("%s\n", line);
+                }
+        } else
+                printf("%s\n",
+                        json_object_to_json_string_ext(all,
+                                JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                        JSON_C_TO_STRING_NOSLASHESCAPE));
+        return ret;
+}
+
+int verb_inspect(int argc, char *argv[]) {
+        return run_inspect("inspect", argc, argv);
+}
+
+int verb_image_inspect(int argc, char *argv[]) {
+        return run_inspect("image inspect", argc, argv);
+}
+
+static void image_help(void) {
+        printf("Usage: berth image COMMAND\n"
+               "\n"
+               "Manage images.\n"
+               "\n"
+               "Commands:\n"
+               "  import      Import a root filesystem tarball as an image\n"
+               "  inspect     Display detailed information on one or more images\n"
+               "  ls          List images (also: list)\n"
+               "  rm          Remove one or more images\n"
+               "  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n"
+               "\n"
+               "Run 'berth image COMMAND --help' for more information on a command.\n");
+}
+
+int verb_image(int argc, char *argv[]) {
+        static const Verb sub[] = {
+                { "import", NULL, verb_import },
+                { "inspect", NULL, verb_image_inspect },
+                { "list", NULL, verb_images },
+                { "ls", NULL, verb_images },
+                { "rm", NULL, verb_rmi },
+                { "tag", NULL, verb_tag },
+        };
+
+        if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+                image_help();
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(sub); i++)
+                if (streq(argv[1], sub[i].name)) {
+                        optind = 0;
+                        return sub[i].run(argc - 1, argv + 1);
+                }
+        return cli_usage_error("image", "'%s' is not a berth image command", argv[1]);
+}
