@@ -1,0 +1,102 @@
+# shellcheck shell=bash
+# Helpers for berth's integration tests; source this file from a bash test.
+#
+#   th_require                 skip (77) or fail when the machine cannot boot test hosts
+#   th_new [up-args...]        boot a fresh host; sets TH_DIR; destroyed (and checked
+#                              for leaks) on exit
+#   th_exec CMD...             run CMD inside $TH_DIR
+#   TH_CLEANUP+=("CMD")        run CMD from the EXIT trap too (after the hosts are gone)
+#   assert_eq / assert_contains / assert_fail
+#
+# BERTH_TESTS_MUST_RUN=1 turns every skip into a failure (for CI that must run them).
+
+TH=${TH:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../testhost" && pwd)/th}
+TH_DIR=
+TH_DIRS=()
+TH_CLEANUP=() # extra commands (strings, eval'd) run by the EXIT trap after the hosts are gone
+
+th_skip_or_fail() {
+	if [[ ${BERTH_TESTS_MUST_RUN:-0} == 1 ]]; then
+		echo "FAIL: $* (BERTH_TESTS_MUST_RUN=1)"
+		exit 1
+	fi
+	echo "SKIP: $*"
+	exit 77
+}
+
+th_require() {
+	local c
+	[[ $(id -u) == 0 ]] || th_skip_or_fail "test hosts need root"
+	for c in unshare nsenter script setpriv ip flock tar mount mktemp; do
+		command -v "$c" >/dev/null || th_skip_or_fail "missing command: $c"
+	done
+	[[ -x /lib/systemd/systemd ]] || th_skip_or_fail "missing /lib/systemd/systemd"
+	grep -qw overlay /proc/filesystems || th_skip_or_fail "overlayfs is not available"
+	grep -qE '(^| )- cgroup2? ' /proc/self/mountinfo || th_skip_or_fail "no cgroup filesystem mounted"
+	grep -qE '(^| )- cgroup2 ' /proc/self/mountinfo || th_skip_or_fail "no cgroup2 mount (needed to root the host's cgroup namespace)"
+	[[ -d /tmp && -w /tmp ]] || th_skip_or_fail "/tmp is not writable"
+	[[ -x $TH ]] || th_skip_or_fail "harness not found: $TH"
+}
+
+# EXIT trap: destroy every host this test booted, then insist nothing leaked.
+# Keeps a failing status; turns success into failure on a leak.
+_th_cleanup() {
+	local rc=$? d out
+	trap - EXIT INT TERM HUP
+	for d in "${TH_DIRS[@]}"; do
+		if ! "$TH" "$d" destroy; then
+			echo "FAIL: th destroy $d"
+			rc=1
+		fi
+		if ! out=$("$TH" "$d" leaks 2>&1); then
+			echo "FAIL: $d left things behind:"
+			printf '%s\n' "$out"
+			rc=1
+		fi
+	done
+	for d in "${TH_CLEANUP[@]}"; do
+		eval "$d" || rc=1
+	done
+	exit "$rc"
+}
+
+th_new() {
+	local d
+	d=$(mktemp -d /tmp/th.XXXXXX) || { echo "FAIL: mktemp"; exit 1; }
+	TH_DIRS+=("$d")
+	trap _th_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+	if ! "$TH" "$d" up "$@"; then
+		echo "FAIL: th $d up $* ($(caller 0 | awk '{print $3":"$1}'))"
+		exit 1
+	fi
+	TH_DIR=$d
+}
+
+th_exec() {
+	"$TH" "$TH_DIR" exec -- "$@"
+}
+
+_assert_where() { echo "${BASH_SOURCE[2]}:${BASH_LINENO[1]}"; }
+
+assert_eq() {
+	[[ $1 == "$2" ]] && return 0
+	printf 'FAIL: %s: %s\n  expected: %q\n  actual:   %q\n' "$(_assert_where)" "${3:-assert_eq}" "$1" "$2"
+	exit 1
+}
+
+assert_contains() {
+	[[ $1 == *"$2"* ]] && return 0
+	printf 'FAIL: %s: %s\n  haystack: %q\n  needle:   %q\n' "$(_assert_where)" "${3:-assert_contains}" "$1" "$2"
+	exit 1
+}
+
+assert_fail() {
+	if "$@"; then
+		printf 'FAIL: %s: command succeeded but should have failed:%s\n' "$(_assert_where)" "$(printf ' %q' "$@")"
+		exit 1
+	fi
+	return 0
+}
