@@ -1,0 +1,102 @@
+#!/bin/bash
+# The CLI's conventions: --help/--version, usage errors exit 125 naming the bad thing, command failures
+# exit 1, and the image verbs work end to end on a scratch store.
+set -uo pipefail
+berth=$1
+fails=0 count=0
+root=$(mktemp -d /tmp/test-cli.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+export BERTH_ROOT=$root/store
+
+# expect CODE PATTERN CMD... : runs berth CMD, checks exit code and that PATTERN occurs in its output
+expect() {
+        local code=$1 pattern=$2 out rc
+        shift 2
+        count=$((count + 1))
+        out=$("$berth" "$@" 2>&1)
+        rc=$?
+        if [ "$rc" != "$code" ] || ! grep -qF -- "$pattern" <<<"$out"; then
+                echo "FAIL: berth $* → exit $rc (want $code), output:"
+                sed 's/^/    /' <<<"$out"
+                echo "    (wanted to see: $pattern)"
+                fails=$((fails + 1))
+        fi
+}
+
+if [ "$(id -u)" != 0 ]; then
+        if [ "${BERTH_TESTS_MUST_RUN:-0}" = 1 ]; then echo "FAIL: needs root"; exit 1; fi
+        echo "SKIP: needs root (layers keep file ownership)"; exit 77
+fi
+
+# conventions
+expect 0 "Usage: berth [OPTIONS] COMMAND" --help
+expect 0 "Usage: berth [OPTIONS] COMMAND"
+expect 0 "berth version" --version
+expect 125 "'frobnicate' is not a berth command" frobnicate
+expect 125 "unknown flag: --bogus" --bogus
+expect 125 "--root needs an absolute path, got 'relative'" --root relative images
+expect 125 "invalid --log-level 'loud'" --log-level loud images
+for v in import images rmi tag inspect image; do
+        expect 0 "Usage: berth" $v --help
+done
+expect 0 "berth image rm [OPTIONS]" image rm --help
+
+# argument errors name the argument and point at --help
+expect 125 "\"import\" requires at least 1 argument" import
+expect 125 "See 'berth import --help'." import
+expect 125 "unknown flag: --nope" import --nope x
+expect 125 "flag needs an argument: --change" import x --change
+expect 125 "\"import\" takes at most 2 arguments" import a b c
+expect 125 "invalid reference format 'Bad:Name'" import /dev/null Bad:Name
+expect 125 "repository name must be lowercase" import /dev/null Bad
+expect 125 "invalid --change 'FROM scratch'" import --change 'FROM scratch' /dev/null
+expect 125 "EXPOSE takes PORT" import --change 'EXPOSE 99999' /dev/null
+expect 125 "is a directory" import /tmp
+expect 125 "importing from a URL is not supported" import http://example.invalid/x.tar
+expect 125 "invalid --platform 'windows/amd64'" import --platform windows/amd64 /dev/null
+expect 1 "Failed to open '/nonexistent.tar'" import /nonexistent.tar
+expect 125 "\"rmi\" requires at least 1 argument" rmi
+expect 125 "\"tag\" requires exactly 2 arguments" tag a
+expect 125 "invalid --format '{{.Foo'" images --format '{{.Foo'
+expect 125 "unsupported --type 'container'" inspect --type container x
+expect 125 "'frob' is not a berth image command" image frob
+
+# a broken tarball fails without leaving anything behind
+printf 'this is not a tarball' >"$root/bad.tar"
+expect 1 "Failed to import '$root/bad.tar'" import "$root/bad.tar" bad:1
+expect 0 "REPOSITORY" images
+[ -z "$(find "$BERTH_ROOT/layers" "$BERTH_ROOT/tmp" "$BERTH_ROOT/images" -mindepth 1)" ] ||
+        { echo "FAIL: failed import left files behind"; fails=$((fails + 1)); }
+
+# the image verbs end to end
+mkdir -p "$root/rootfs/bin" "$root/rootfs/etc"
+echo hello >"$root/rootfs/etc/greeting"
+tar -C "$root/rootfs" -czf "$root/img.tar.gz" .
+id=$("$berth" import --change 'CMD ["/bin/sh"]' --change 'ENV A=1 B=2' "$root/img.tar.gz" demo:1.0)
+count=$((count + 1))
+if ! [[ $id =~ ^sha256:[0-9a-f]{64}$ ]]; then echo "FAIL: import printed '$id'"; fails=$((fails + 1)); fi
+short=${id:7:12}
+expect 0 "demo         1.0       $short" images
+expect 0 "$short" images -q
+expect 0 '"Repository":"demo","SharedSize":"N/A"' images --format json
+expect 0 "demo:1.0" images --format '{{.Repository}}:{{.Tag}}'
+expect 0 '["/bin/sh"]' image inspect --format '{{json .Config.Cmd}}' demo:1.0
+expect 0 '"A=1"' inspect demo:1.0
+expect 0 '"RepoTags": [' image inspect "$short"
+expect 1 "No such image: nothere" image inspect nothere
+expect 0 "" tag demo:1.0 localhost:5000/x/demo:2
+expect 0 "localhost:5000/x/demo   2" images
+expect 125 "invalid reference format 'UP'" tag demo:1.0 UP
+expect 1 "No such image: 'missing:1'" tag missing:1 other:1
+expect 1 "referenced in multiple repositories" rmi "$short"
+expect 0 "Untagged: localhost:5000/x/demo:2" rmi localhost:5000/x/demo:2
+echo "cat <(stdin) also works" | tar -C "$root/rootfs" -cf - . | "$berth" import - piped >/dev/null
+expect 0 "piped" images
+expect 0 "Deleted: $id" rmi demo:1.0
+expect 1 "No such image: 'demo:1.0'" rmi demo:1.0
+expect 0 "Untagged: piped:latest" image rm piped
+[ -z "$(find "$BERTH_ROOT/layers" "$BERTH_ROOT/images" -mindepth 1)" ] ||
+        { echo "FAIL: rmi left layers or records behind"; fails=$((fails + 1)); }
+
+echo "$((count - fails)) passed, $fails failed"
+[ $fails = 0 ]
