@@ -1,0 +1,38 @@
+#!/bin/bash
+# The README's second command (and what .ci/run runs): installs dependencies, checks formatting, then
+# builds berth twice (gcc with --werror; clang with ASan+UBSan and --werror) and runs the whole test
+# suite (unit, lint, fuzz corpus replay, integration against a real systemd) on each build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/deps.sh
+
+echo "== format check (clang-format)"
+tools/check-format.sh
+
+run_suite() {
+        local dir=$1
+        shift
+        if [ ! -d "$dir" ]; then
+                meson setup "$dir" --werror "$@" >/dev/null
+        fi
+        meson compile -C "$dir"
+        meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
+        # tally from meson's machine-readable log (one JSON object per test)
+        local p f s
+        p=$(grep -c '"result": "OK"' "$dir/meson-logs/testlog.json" || true)
+        f=$(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$dir/meson-logs/testlog.json" || true)
+        s=$(grep -c '"result": "SKIP"' "$dir/meson-logs/testlog.json" || true)
+        passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+status=0 passed=0 failed=0 skipped=0
+
+echo "== gcc, --werror"
+CC=gcc run_suite build-gcc
+
+echo "== clang, ASan+UBSan, --werror"
+CC=clang run_suite build-clang-asan -Db_sanitize=address,undefined -Db_lundef=false
+
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status
