@@ -2,6 +2,7 @@
 #include "fd-util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -21,4 +22,21 @@ int lock_fd(int fd, int operation) {
                 if (errno != EINTR)
                         return -errno;
         }
+}
+
+int opendir_at(int dirfd, const char *path, DIR **ret) {
+        DIR *d;
+        int fd;
+
+        fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        *ret = d;
+        return 0;
 }

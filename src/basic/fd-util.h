@@ -27,5 +27,8 @@ static inline void closedirp(DIR **d) {
 }
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
+/* Opens dirfd/path as a directory stream (O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC). */
+int opendir_at(int dirfd, const char *path, DIR **ret);
+
 /* Takes an exclusive (or shared) flock on fd, waiting for it. */
 int lock_fd(int fd, int operation);

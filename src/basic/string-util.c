@@ -66,27 +66,37 @@ void format_bytes_docker(char *buf, size_t size, unsigned long long bytes) {
                 snprintf(buf, size, "%.4g%s", v, units[i]);
 }
 
-void format_relative_docker(char *buf, size_t size, long long s) {
+void format_duration_docker(char *buf, size_t size, long long s) {
+        /* the wording of Docker's HumanDuration */
         if (s < 1)
-                snprintf(buf, size, "Less than a second ago");
+                snprintf(buf, size, "Less than a second");
+        else if (s == 1)
+                snprintf(buf, size, "1 second");
         else if (s < 60)
-                snprintf(buf, size, "%lld second%s ago", s, s == 1 ? "" : "s");
+                snprintf(buf, size, "%lld seconds", s);
         else if (s < 120)
-                snprintf(buf, size, "About a minute ago");
+                snprintf(buf, size, "About a minute");
         else if (s < 3600)
-                snprintf(buf, size, "%lld minutes ago", s / 60);
+                snprintf(buf, size, "%lld minutes", s / 60);
         else if (s < 7200)
-                snprintf(buf, size, "About an hour ago");
+                snprintf(buf, size, "About an hour");
         else if (s < 48 * 3600)
-                snprintf(buf, size, "%lld hours ago", s / 3600);
+                snprintf(buf, size, "%lld hours", s / 3600);
         else if (s < 14 * 86400)
-                snprintf(buf, size, "%lld days ago", s / 86400);
+                snprintf(buf, size, "%lld days", s / 86400);
         else if (s < 60 * 86400)
-                snprintf(buf, size, "%lld weeks ago", s / (7 * 86400));
+                snprintf(buf, size, "%lld weeks", s / (7 * 86400));
         else if (s < 2 * 365 * 86400)
-                snprintf(buf, size, "%lld months ago", s / (30 * 86400));
+                snprintf(buf, size, "%lld months", s / (30 * 86400));
         else
-                snprintf(buf, size, "%lld years ago", s / (365 * 86400));
+                snprintf(buf, size, "%lld years", s / (365 * 86400));
+}
+
+void format_relative_docker(char *buf, size_t size, long long s) {
+        char d[64];
+
+        format_duration_docker(d, sizeof(d), s);
+        snprintf(buf, size, "%s ago", d);
 }
 
 void hexencode(const unsigned char *in, size_t n, char *out) {

@@ -35,6 +35,9 @@ char *asprintf_safe(const char *format, ...) _printf_(1, 2);
 /* Formats a byte count like Docker does ("4.6MB", "512kB", 1000-based). */
 void format_bytes_docker(char *buf, size_t size, unsigned long long bytes);
 
+/* "About a minute", "3 hours" as Docker prints durations ("Up 3 hours"). */
+void format_duration_docker(char *buf, size_t size, long long seconds);
+
 /* "About a minute ago", "3 hours ago" as Docker prints relative times. */
 void format_relative_docker(char *buf, size_t size, long long seconds_ago);
 

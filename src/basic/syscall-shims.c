@@ -2,6 +2,7 @@
 #include "syscall-shims.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,4 +24,13 @@ int sys_openat2(int dirfd, const char *path, const struct berth_open_how *how, s
                 return -1;
         }
         return (int) syscall(__NR_openat2, dirfd, path, how, size);
+}
+
+pid_t sys_clone_fork(unsigned long flags) {
+        /* every architecture takes flags first; the rest (stack, tid pointers, tls) are all unused here */
+        return (pid_t) syscall(__NR_clone, flags | SIGCHLD, 0, 0, 0, 0);
+}
+
+int sys_pivot_root(const char *new_root, const char *put_old) {
+        return (int) syscall(__NR_pivot_root, new_root, put_old);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <stddef.h>
 
 /* Our own copy of struct open_how so the build does not depend on the host's UAPI headers. */
@@ -20,3 +21,11 @@ struct berth_open_how {
 /* libc semantics: -1 and errno. ENOSYS when the kernel (or a seccomp filter) lacks openat2.
  * Setting $BERTH_FORCE_ENOSYS_OPENAT2=1 forces that ENOSYS so tests cover the fallback path. */
 int sys_openat2(int dirfd, const char *path, const struct berth_open_how *how, size_t size);
+
+/* fork() with clone flags (namespaces, CLONE_PARENT): the child continues on a copy of the caller's stack,
+ * returning 0, as fork() does. No stack of its own means no stack switch, which sanitizers would flag.
+ * Skips pthread_atfork handlers: use it only in single-threaded programs. Exit signal is SIGCHLD. */
+pid_t sys_clone_fork(unsigned long flags);
+
+/* pivot_root(2), which glibc does not wrap. */
+int sys_pivot_root(const char *new_root, const char *put_old);
