@@ -120,16 +120,9 @@ int image_store_root_fd(ImageStore *s) {
 static void gc_tmp(ImageStore *s) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int fd;
 
-        fd = openat(s->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        if (opendir_at(s->root_fd, "tmp", &d) < 0)
                 return;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return;
-        }
         while ((de = readdir(d))) {
                 _cleanup_close_ int wfd = -EBADF;
 
@@ -152,16 +145,9 @@ static void gc_tmp(ImageStore *s) {
 static void gc_temp_files(ImageStore *s, const char *dir) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int fd;
 
-        fd = openat(s->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        if (opendir_at(s->root_fd, dir, &d) < 0)
                 return;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return;
-        }
         while ((de = readdir(d)))
                 if (startswith(de->d_name, ".#")) {
                         log_debug("Removing stale temp file '%s/%s'", dir, de->d_name);
@@ -515,19 +501,14 @@ int image_store_list(ImageStore *s, ImageRecord ***ret, size_t *ret_n) {
         ImageRecord **list = NULL;
         size_t n = 0;
         struct dirent *de;
-        int fd, r;
+        int r;
 
         r = read_repositories(s, &repos);
         if (r < 0)
                 return r;
-        fd = openat(s->root_fd, "images", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = opendir_at(s->root_fd, "images", &d);
+        if (r < 0)
+                return r;
         while ((de = readdir(d))) {
                 char hex[SHA256_HEX_LEN + 1];
                 ImageRecord *rec = NULL, **nl;
@@ -567,18 +548,13 @@ static int find_by_id_prefix(ImageStore *s, const char *name, char ret_id[DIGEST
         size_t l = strlen(prefix);
         struct dirent *de;
         bool found = false;
-        int fd;
+        int r;
 
         if (l == 0 || l > SHA256_HEX_LEN || !string_is_lower_hex(prefix, l))
                 return -ENOENT;
-        fd = openat(s->root_fd, "images", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = opendir_at(s->root_fd, "images", &d);
+        if (r < 0)
+                return r;
         while ((de = readdir(d))) {
                 const char *e = endswith(de->d_name, ".json");
 
@@ -771,16 +747,11 @@ static int for_each_container(ImageStore *s, int (*f)(const char *name, struct j
         void *userdata) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
-        int fd, r;
+        int r;
 
-        fd = openat(s->root_fd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = opendir_at(s->root_fd, "containers", &d);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
         while ((de = readdir(d))) {
                 _cleanup_json_ struct json_object *cfg = NULL;
                 _cleanup_free_ char *p = NULL;
@@ -849,7 +820,7 @@ static int gc_layers(ImageStore *s) {
         ImageRecord **list = NULL;
         struct dirent *de;
         size_t n = 0;
-        int fd, r;
+        int r;
 
         r = image_store_list(s, &list, &n);
         if (r < 0)
@@ -865,14 +836,9 @@ static int gc_layers(ImageStore *s) {
         if (r < 0)
                 return r;
 
-        fd = openat(s->root_fd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
+        r = opendir_at(s->root_fd, "layers", &d);
+        if (r < 0)
+                return r;
         while ((de = readdir(d))) {
                 char digest[DIGEST_STRING_MAX];
 
