@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bus-util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "string-util.h"
+
+static int bus_open_private(sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = sd_bus_new(&bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_address(bus, "unix:path=/run/systemd/private");
+        if (r < 0)
+                return r;
+        r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+int bus_open_system(sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        /* Talk to PID 1 directly over its private socket when we can (root only), as systemctl does: one hop
+         * less than through dbus-daemon, and PID 1 sends its signals (JobRemoved, PropertiesChanged) to
+         * direct connections unconditionally. */
+        if (bus_open_private(&bus) >= 0) {
+                *ret = TAKE_PTR(bus);
+                return 0;
+        }
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return r;
+        /* On the shared bus PID 1 only emits signals while somebody is subscribed. */
+        (void) sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                "org.freedesktop.systemd1.Manager", "Subscribe", NULL, NULL, NULL);
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+const char *bus_connect_error_hint(void) {
+        return "berth runs containers as systemd units, so the host must run systemd as PID 1 "
+               "(check with: ps -p 1 -o comm=, which should print 'systemd') and berth must run as root";
+}
+
+char *container_unit_name(const char *name) {
+        return strjoin("berth@", name, ".service");
+}
+
+static int copy_string(sd_bus *bus, const char *path, const char *iface, const char *prop, char *buf, size_t size,
+        sd_bus_error *error) {
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, iface, prop, error, &s);
+        if (r < 0)
+                return r;
+        snprintf(buf, size, "%s", s);
+        return 0;
+}
+
+#define GET_TRIVIAL(bus, path, iface, prop, type, ptr, error)                                               \
+        sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path, iface, prop, error, type, ptr)
+
+int bus_get_unit_state(sd_bus *bus, const char *unit, UnitState *ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *inv = NULL;
+        static const char *const unit_iface = "org.freedesktop.systemd1.Unit";
+        static const char *const svc_iface = "org.freedesktop.systemd1.Service";
+        UnitState s = {};
+        const char *path;
+        const void *id;
+        size_t id_size = 0;
+        int need = 0, r;
+
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                "org.freedesktop.systemd1.Manager", "LoadUnit", error, &reply, "s", unit);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return r;
+
+        if ((r = copy_string(bus, path, unit_iface, "ActiveState", s.active_state, sizeof(s.active_state),
+                     error)) < 0 ||
+                (r = copy_string(bus, path, unit_iface, "SubState", s.sub_state, sizeof(s.sub_state), error)) < 0 ||
+                (r = copy_string(bus, path, unit_iface, "LoadState", s.load_state, sizeof(s.load_state), error)) <
+                        0)
+                return r;
+        if ((r = GET_TRIVIAL(bus, path, unit_iface, "NeedDaemonReload", 'b', &need, error)) < 0)
+                return r;
+        s.need_daemon_reload = need;
+
+        if (streq(s.load_state, "loaded")) {
+                if ((r = GET_TRIVIAL(bus, path, svc_iface, "MainPID", 'u', &s.main_pid, error)) < 0 ||
+                        (r = GET_TRIVIAL(bus, path, svc_iface, "ExecMainCode", 'i', &s.exec_main_code, error)) < 0 ||
+                        (r = GET_TRIVIAL(bus, path, svc_iface, "ExecMainStatus", 'i', &s.exec_main_status, error)) <
+                                0 ||
+                        (r = GET_TRIVIAL(bus, path, svc_iface, "NRestarts", 'u', &s.n_restarts, error)) < 0 ||
+                        (r = GET_TRIVIAL(bus, path, svc_iface, "ExecMainStartTimestamp", 't',
+                                 &s.exec_main_start_usec, error)) < 0 ||
+                        (r = GET_TRIVIAL(bus, path, svc_iface, "ExecMainExitTimestamp", 't', &s.exec_main_exit_usec,
+                                 error)) < 0)
+                        return r;
+        }
+
+        r = sd_bus_get_property(bus, "org.freedesktop.systemd1", path, unit_iface, "InvocationID", error, &inv,
+                "ay");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_array(inv, 'y', &id, &id_size);
+        if (r < 0)
+                return r;
+        if (id_size == 16)
+                hexencode(id, 16, s.invocation_id);
+
+        *ret = s;
+        return 0;
+}
+
+bool unit_state_is_running(const UnitState *s) {
+        return streq(s->active_state, "active") || streq(s->active_state, "reloading") ||
+                streq(s->active_state, "deactivating") ||
+                (streq(s->active_state, "activating") && s->main_pid > 0);
+}
+
+#define SYSTEMD_DEST "org.freedesktop.systemd1"
+#define SYSTEMD_PATH "/org/freedesktop/systemd1"
+#define MANAGER_IFACE "org.freedesktop.systemd1.Manager"
+
+struct BusJobWaiter {
+        sd_bus *bus;
+        sd_bus_slot *slot;
+        char *job; /* object path of the job we wait for */
+        char result[32]; /* its result, once JobRemoved named it */
+        bool finished;
+};
+
+static int job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        BusJobWaiter *w = userdata;
+        const char *path, *unit, *result;
+        uint32_t id;
+
+        /* JobRemoved(u id, o job, s unit, s result) */
+        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+                return 0; /* not ours to fail on */
+        if (!w->job || w->finished || !streq(path, w->job))
+                return 0;
+        snprintf(w->result, sizeof(w->result), "%s", result);
+        w->finished = true;
+        return 0;
+}
+
+int bus_job_waiter_new(sd_bus *bus, BusJobWaiter **ret) {
+        BusJobWaiter *w;
+        int r;
+
+        w = calloc(1, sizeof(BusJobWaiter));
+        if (!w)
+                return -ENOMEM;
+        w->bus = sd_bus_ref(bus);
+        /* no sender filter: on a direct connection to PID 1 messages carry no sender */
+        r = sd_bus_match_signal(bus, &w->slot, /* sender= */ NULL, SYSTEMD_PATH, MANAGER_IFACE, "JobRemoved",
+                job_removed, w);
+        if (r < 0) {
+                bus_job_waiter_free(w);
+                return r;
+        }
+        *ret = w;
+        return 0;
+}
+
+BusJobWaiter *bus_job_waiter_free(BusJobWaiter *w) {
+        if (!w)
+                return NULL;
+        sd_bus_slot_unref(w->slot);
+        sd_bus_unref(w->bus);
+        free(w->job);
+        free(w);
+        return NULL;
+}
+
+int bus_job_waiter_enqueue(BusJobWaiter *w, const char *method, const char *unit, const char *mode,
+        sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path;
+        char *job;
+        int r;
+
+        r = sd_bus_call_method(w->bus, SYSTEMD_DEST, SYSTEMD_PATH, MANAGER_IFACE, method, error, &reply,
+                "ss", unit, mode);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return r;
+        job = strdup(path);
+        if (!job)
+                return -ENOMEM;
+        free(w->job);
+        w->job = job;
+        w->finished = false;
+        w->result[0] = 0;
+        return 0;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+int bus_job_waiter_wait(BusJobWaiter *w, uint64_t timeout_usec, const char **ret_result) {
+        uint64_t deadline = timeout_usec == UINT64_MAX ? UINT64_MAX : now_usec() + timeout_usec;
+        int r;
+
+        if (!w->job)
+                return -EINVAL;
+        for (;;) {
+                uint64_t n;
+
+                if (w->finished) {
+                        if (ret_result)
+                                *ret_result = w->result;
+                        return 0;
+                }
+                r = sd_bus_process(w->bus, NULL);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        continue;
+                n = now_usec();
+                if (n >= deadline)
+                        return -ETIMEDOUT;
+                r = sd_bus_wait(w->bus, deadline == UINT64_MAX ? UINT64_MAX : deadline - n);
+                if (r < 0 && r != -EINTR)
+                        return r;
+        }
+}
+
+int bus_unit_job_run(sd_bus *bus, const char *method, const char *unit, const char *mode, char **ret_result,
+        sd_bus_error *error) {
+        _cleanup_(bus_job_waiter_freep) BusJobWaiter *w = NULL;
+        const char *result;
+        int r;
+
+        r = bus_job_waiter_new(bus, &w);
+        if (r < 0)
+                return r;
+        r = bus_job_waiter_enqueue(w, method, unit, mode, error);
+        if (r < 0)
+                return r;
+        r = bus_job_waiter_wait(w, UINT64_MAX, &result);
+        if (r < 0)
+                return r;
+        if (ret_result) {
+                *ret_result = strdup(result);
+                if (!*ret_result)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int bus_kill_unit(sd_bus *bus, const char *unit, const char *whom, int signo, sd_bus_error *error) {
+        return sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, MANAGER_IFACE, "KillUnit", error, NULL,
+                "ssi", unit, whom, (int32_t) signo);
+}
+
+int bus_reset_failed_unit(sd_bus *bus, const char *unit, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_call_method(bus, SYSTEMD_DEST, SYSTEMD_PATH, MANAGER_IFACE, "ResetFailedUnit", error,
+                NULL, "s", unit);
+        if (r < 0 && error && sd_bus_error_has_name(error, "org.freedesktop.systemd1.NoSuchUnit")) {
+                sd_bus_error_free(error);
+                return 0;
+        }
+        return r < 0 ? r : 0;
+}
+
+int bus_reload_manager(sd_bus *bus, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, MANAGER_IFACE, "Reload");
+        if (r < 0)
+                return r;
+        /* systemd answers once the reload is done, which can take a while on a busy machine */
+        return sd_bus_call(bus, m, 120u * 1000000u, error, NULL);
+}
+
+int bus_ping_manager(sd_bus *bus, sd_bus_error *error) {
+        _cleanup_free_ char *v = NULL;
+
+        return sd_bus_get_property_string(bus, SYSTEMD_DEST, SYSTEMD_PATH, MANAGER_IFACE, "Version", error,
+                &v);
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "container-unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "fileio.h"
+#include "string-util.h"
+#include "strv.h"
+
+/* systemd expands %-specifiers in unit files; values we write come from users. */
+static char *escape_specifiers(const char *s) {
+        size_t n = 0;
+        char *r, *p;
+
+        for (const char *q = s; *q; q++)
+                n += *q == '%' ? 2 : 1;
+        r = malloc(n + 1);
+        if (!r)
+                return NULL;
+        p = r;
+        for (const char *q = s; *q; q++) {
+                if (*q == '%')
+                        *p++ = '%';
+                *p++ = *q;
+        }
+        *p = 0;
+        return r;
+}
+
+static bool safe_field_value(const char *s) {
+        /* LogExtraFields= values are split on blanks and unquoted; keep them to printable ASCII without
+         * blanks or quotes */
+        for (; *s; s++)
+                if (*s <= ' ' || *s >= 127 || *s == '"' || *s == '\'' || *s == '\\')
+                        return false;
+        return true;
+}
+
+int container_dropin_render(const Container *c, const char *root, char **ret) {
+        _cleanup_free_ char *buf = NULL, *image = NULL, *rootesc = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        image = escape_specifiers(c->image_name && safe_field_value(c->image_name) ? c->image_name : c->image_id);
+        if (!image)
+                return -ENOMEM;
+        if (root) {
+                if (!safe_field_value(root))
+                        return -EINVAL;
+                rootesc = escape_specifiers(root);
+                if (!rootesc)
+                        return -ENOMEM;
+        }
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "# Written by berth for container %s (%.12s); `berth rm` deletes it.\n", c->name, c->id);
+        fprintf(f, "[Unit]\n");
+        if (c->restart_policy == RESTART_ON_FAILURE && c->restart_max > 0)
+                /* Docker's MaximumRetryCount: N restarts, i.e. N+1 starts, never counting down */
+                fprintf(f, "StartLimitIntervalSec=infinity\nStartLimitBurst=%lld\n", (long long) c->restart_max + 1);
+        else if (c->restart_policy != RESTART_NO)
+                fprintf(f, "StartLimitIntervalSec=0\n");
+        fprintf(f, "\n[Service]\n");
+        if (rootesc)
+                fprintf(f, "Environment=BERTH_ROOT=%s\n", rootesc);
+        switch (c->restart_policy) {
+        case RESTART_ALWAYS:
+        case RESTART_UNLESS_STOPPED:
+                fprintf(f, "Restart=always\nRestartSec=100ms\n");
+                break;
+        case RESTART_ON_FAILURE:
+                fprintf(f, "Restart=on-failure\nRestartSec=100ms\n");
+                break;
+        default:
+                fprintf(f, "Restart=no\n");
+        }
+        if (!isempty(c->stop_signal))
+                fprintf(f, "KillSignal=%s\n", c->stop_signal);
+        /* Docker: -1 waits for ever, 0 kills right after the stop signal; systemd reads 0 as "for ever" */
+        if (c->stop_timeout < 0)
+                fprintf(f, "TimeoutStopSec=infinity\n");
+        else if (c->stop_timeout == 0)
+                fprintf(f, "TimeoutStopSec=1ms\n");
+        else
+                fprintf(f, "TimeoutStopSec=%llds\n", (long long) c->stop_timeout);
+        fprintf(f, "SyslogIdentifier=%.12s\n", c->id);
+        fprintf(f, "LogExtraFields=CONTAINER_NAME=%s\n", c->name);
+        fprintf(f, "LogExtraFields=CONTAINER_ID=%.12s\n", c->id);
+        fprintf(f, "LogExtraFields=CONTAINER_ID_FULL=%s\n", c->id);
+        fprintf(f, "LogExtraFields=IMAGE_NAME=%s\n", image);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static char *dropin_dir(const char *unit_dir, const char *name) {
+        return strjoin(unit_dir, "/berth@", name, ".service.d");
+}
+
+int container_dropin_write(const char *unit_dir, const Container *c, const char *root) {
+        _cleanup_free_ char *text = NULL, *dir = NULL;
+        _cleanup_close_ int dfd = -EBADF;
+        int r;
+
+        if (c->stop_signal && !startswith(c->stop_signal, "SIG"))
+                return -EINVAL;
+        r = container_dropin_render(c, root, &text);
+        if (r < 0)
+                return r;
+        dir = dropin_dir(unit_dir, c->name);
+        if (!dir)
+                return -ENOMEM;
+        if (mkdir(unit_dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0)
+                return -errno;
+        return write_file_atomic_at(dfd, "50-berth.conf", text, strlen(text), 0644);
+}
+
+static char *wants_link(const char *unit_dir, const char *name) {
+        return strjoin(unit_dir, "/multi-user.target.wants/berth@", name, ".service");
+}
+
+bool container_is_enabled(const char *unit_dir, const char *name) {
+        _cleanup_free_ char *l = wants_link(unit_dir, name);
+        struct stat st;
+
+        return l && lstat(l, &st) >= 0;
+}
+
+int container_set_enabled(const char *unit_dir, const char *name, bool enabled) {
+        _cleanup_free_ char *l = wants_link(unit_dir, name), *dir = strjoin(unit_dir, "/multi-user.target.wants");
+
+        if (!l || !dir)
+                return -ENOMEM;
+        if (!enabled)
+                return unlink(l) < 0 && errno != ENOENT ? -errno : 0;
+        if (mkdir(unit_dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (symlink(BERTH_SYSTEM_UNIT_DIR "/berth@.service", l) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int container_files_remove(int root_fd, const char *unit_dir, const char *name) {
+        _cleanup_free_ char *src = NULL, *dst = NULL, *dir = NULL;
+        int r;
+
+        if (!container_name_is_valid(name))
+                return -EINVAL;
+        src = strjoin("containers/", name);
+        dst = strjoin("tmp/rm-container-", name);
+        dir = dropin_dir(unit_dir, name);
+        if (!src || !dst || !dir)
+                return -ENOMEM;
+
+        (void) rm_rf_at(root_fd, dst);
+        if (renameat(root_fd, src, root_fd, dst) < 0 && errno != ENOENT)
+                return -errno;
+        r = container_set_enabled(unit_dir, name, false);
+        if (r < 0)
+                return r;
+        r = rm_rf_at(AT_FDCWD, dir);
+        if (r < 0)
+                return r;
+        return rm_rf_at(root_fd, dst);
+}

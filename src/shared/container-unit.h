@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "container.h"
+
+/* Per-container systemd settings live in a drop-in for the template instance,
+ * UNIT_DIR/berth@NAME.service.d/50-berth.conf. It is written before the instance is first loaded, so systemd
+ * reads it when the unit is loaded on demand and no daemon-reload is needed (see ARCHITECTURE.md). */
+
+/* The drop-in's text: restart policy, stop signal/timeout, journal fields (CONTAINER_NAME, CONTAINER_ID,
+ * CONTAINER_ID_FULL, IMAGE_NAME, SYSLOG_IDENTIFIER = short ID, as Docker's journald driver), and
+ * BERTH_ROOT when root is not the default state directory (root may be NULL). */
+int container_dropin_render(const Container *c, const char *root, char **ret);
+int container_dropin_write(const char *unit_dir, const Container *c, const char *root);
+
+/* Adds or removes UNIT_DIR/multi-user.target.wants/berth@NAME.service (what `systemctl enable` does for a
+ * template instance), so the container starts at boot. */
+int container_set_enabled(const char *unit_dir, const char *name, bool enabled);
+bool container_is_enabled(const char *unit_dir, const char *name);
+
+/* Deletes everything berth keeps for a stopped container: ROOT/containers/NAME (upper layer included), the
+ * drop-in and the enablement link. Nothing is mounted on the host for a container, so this never needs an
+ * unmount. The config is unpublished first (renamed into tmp/) so a crash midway never leaves a half
+ * container that `berth ps` would list. */
+int container_files_remove(int root_fd, const char *unit_dir, const char *name);

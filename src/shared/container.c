@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "container.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "fd-util.h"
+#include "fileio.h"
+#include "json-util.h"
+#include "string-util.h"
+#include "strv.h"
+
+#define CONFIG_MAX (4u * 1024u * 1024u)
+
+static const char *const mount_type_table[_MOUNT_TYPE_MAX] = {
+        [MOUNT_BIND] = "bind",
+        [MOUNT_TMPFS] = "tmpfs",
+};
+
+static const char *const restart_policy_table[_RESTART_POLICY_MAX] = {
+        [RESTART_NO] = "no",
+        [RESTART_ALWAYS] = "always",
+        [RESTART_ON_FAILURE] = "on-failure",
+        [RESTART_UNLESS_STOPPED] = "unless-stopped",
+};
+
+static const char *const network_mode_table[_NETWORK_MODE_MAX] = {
+        [NETWORK_NONE] = "none",
+        [NETWORK_HOST] = "host",
+};
+
+static int lookup(const char *const *table, size_t n, const char *s) {
+        if (!s)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (table[i] && streq(table[i], s))
+                        return (int) i;
+        return -EINVAL;
+}
+
+#define DEFINE_STRING_TABLE(name, type, table)                                                              \
+        const char *name##_to_string(type v) {                                                              \
+                return v >= 0 && (size_t) v < ELEMENTSOF(table) ? table[v] : NULL;                          \
+        }                                                                                                   \
+        type name##_from_string(const char *s) {                                                            \
+                return (type) lookup(table, ELEMENTSOF(table), s);                                          \
+        }
+
+DEFINE_STRING_TABLE(mount_type, MountType, mount_type_table)
+DEFINE_STRING_TABLE(restart_policy, RestartPolicy, restart_policy_table)
+DEFINE_STRING_TABLE(network_mode, NetworkMode, network_mode_table)
+
+Container *container_free(Container *c) {
+        if (!c)
+                return NULL;
+        free(c->id);
+        free(c->name);
+        free(c->created);
+        free(c->image_id);
+        free(c->image_name);
+        strv_free(c->layers);
+        free(c->path);
+        strv_free(c->args);
+        strv_free(c->entrypoint);
+        strv_free(c->cmd);
+        strv_free(c->env);
+        free(c->user);
+        free(c->working_dir);
+        free(c->hostname);
+        strv_free(c->labels);
+        free(c->stop_signal);
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                free(c->mounts[i].source);
+                free(c->mounts[i].target);
+                free(c->mounts[i].options);
+        }
+        free(c->mounts);
+        free(c);
+        return NULL;
+}
+
+bool container_name_is_valid(const char *name) {
+        size_t n;
+
+        if (isempty(name))
+                return false;
+        n = strlen(name);
+        /* systemd limits unit names to 255 bytes; "berth@" + ".service" take 14 */
+        if (n > 200)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char ch = name[i];
+                bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+                if (!alnum && (i == 0 || !strchr("_.-", ch)))
+                        return false;
+        }
+        return true;
+}
+
+int container_new_id(char id[static 65]) {
+        unsigned char b[32];
+        ssize_t n;
+
+        n = getrandom(b, sizeof(b), 0);
+        if (n < 0)
+                return -errno;
+        if (n != sizeof(b))
+                return -EIO;
+        hexencode(b, sizeof(b), id);
+        return 0;
+}
+
+static bool path_is_safe_absolute(const char *p) {
+        /* absolute, and no ".." component: mount targets are resolved inside the rootfs later */
+        const char *s;
+
+        if (!p || p[0] != '/' || strlen(p) >= 4096)
+                return false;
+        for (s = p; (s = strstr(s, "..")); s += 2)
+                if ((s == p || s[-1] == '/') && (s[2] == 0 || s[2] == '/'))
+                        return false;
+        return true;
+}
+
+static struct json_object *strv_to_json(char *const *l) {
+        struct json_object *a;
+
+        if (!l)
+                return NULL; /* JSON null */
+        a = json_object_new_array();
+        if (!a)
+                return NULL;
+        STRV_FOREACH(s, l)
+                if (json_array_add_string(a, *s) < 0) {
+                        json_object_put(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static int add_strv(struct json_object *o, const char *key, char *const *l) {
+        struct json_object *a = strv_to_json(l);
+
+        if (l && !a)
+                return -ENOMEM;
+        return json_add(o, key, a);
+}
+
+int container_to_json(const Container *c, char **ret) {
+        _cleanup_json_ struct json_object *o = json_object_new_object();
+        struct json_object *config, *host, *restart, *mounts, *labels;
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        r = json_add_string(o, "Id", c->id);
+        if (r >= 0)
+                r = json_add_string(o, "Name", c->name);
+        if (r >= 0)
+                r = json_add_string(o, "Created", c->created);
+        if (r >= 0)
+                r = json_add_string(o, "Image", c->image_id);
+        if (r >= 0)
+                r = json_add_string(o, "ImageName", c->image_name);
+        if (r >= 0)
+                r = add_strv(o, "Layers", c->layers);
+        if (r >= 0)
+                r = json_add_string(o, "Path", c->path);
+        if (r >= 0)
+                r = add_strv(o, "Args", c->args);
+        if (r < 0)
+                return r;
+
+        config = json_add_new_object(o, "Config");
+        host = json_add_new_object(o, "HostConfig");
+        if (!config || !host)
+                return -ENOMEM;
+        r = json_add_string(config, "Hostname", c->hostname);
+        if (r >= 0)
+                r = json_add_string(config, "User", c->user ?: "");
+        if (r >= 0)
+                r = add_strv(config, "Env", c->env);
+        if (r >= 0)
+                r = add_strv(config, "Entrypoint", c->entrypoint);
+        if (r >= 0)
+                r = add_strv(config, "Cmd", c->cmd);
+        if (r >= 0)
+                r = json_add_string(config, "Image", c->image_name);
+        if (r >= 0)
+                r = json_add_string(config, "WorkingDir", c->working_dir ?: "");
+        if (r >= 0)
+                r = json_add_string(config, "StopSignal", c->stop_signal);
+        if (r >= 0)
+                r = json_add_int64(config, "StopTimeout", c->stop_timeout);
+        if (r < 0)
+                return r;
+        labels = json_add_new_object(config, "Labels");
+        if (!labels)
+                return -ENOMEM;
+        STRV_FOREACH(l, c->labels) {
+                _cleanup_free_ char *k = NULL;
+                const char *eq = strchr(*l, '=');
+
+                k = eq ? strndup(*l, (size_t) (eq - *l)) : strdup(*l);
+                if (!k)
+                        return -ENOMEM;
+                r = json_add_string(labels, k, eq ? eq + 1 : "");
+                if (r < 0)
+                        return r;
+        }
+
+        r = json_add_string(host, "NetworkMode", network_mode_to_string(c->network_mode));
+        if (r >= 0)
+                r = json_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
+        if (r >= 0)
+                r = json_add(host, "Init", json_object_new_boolean(c->init));
+        if (r < 0)
+                return r;
+        restart = json_add_new_object(host, "RestartPolicy");
+        mounts = json_add_new_array(host, "Mounts");
+        if (!restart || !mounts)
+                return -ENOMEM;
+        r = json_add_string(restart, "Name", restart_policy_to_string(c->restart_policy));
+        if (r >= 0)
+                r = json_add_int64(restart, "MaximumRetryCount", c->restart_max);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                const ContainerMount *m = c->mounts + i;
+                struct json_object *mo = json_object_new_object();
+
+                if (!mo || json_object_array_add(mounts, mo) < 0) {
+                        json_object_put(mo);
+                        return -ENOMEM;
+                }
+                r = json_add_string(mo, "Type", mount_type_to_string(m->type));
+                if (r >= 0)
+                        r = json_add_string(mo, "Source", m->source);
+                if (r >= 0)
+                        r = json_add_string(mo, "Target", m->target);
+                if (r >= 0)
+                        r = json_add(mo, "ReadOnly", json_object_new_boolean(m->read_only));
+                if (r >= 0)
+                        r = json_add_string(mo, "Options", m->options);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret = json_to_string(o, true);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Copies a JSON array of strings (NULL/missing → NULL list). */
+static int json_to_strv(struct json_object *a, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        if (!a || json_object_is_type(a, json_type_null)) {
+                *ret = NULL;
+                return 0;
+        }
+        if (!json_object_is_type(a, json_type_array))
+                return -EBADMSG;
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                struct json_object *v = json_object_array_get_idx(a, i);
+                if (!json_object_is_type(v, json_type_string))
+                        return -EBADMSG;
+                if (strv_extend(&l, json_object_get_string(v)) < 0)
+                        return -ENOMEM;
+        }
+        if (!l) {
+                /* present but empty: keep it distinguishable from null */
+                l = calloc(1, sizeof(char *));
+                if (!l)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static struct json_object *member(struct json_object *o, const char *key) {
+        struct json_object *v = NULL;
+        if (o && json_object_is_type(o, json_type_object))
+                (void) json_object_object_get_ex(o, key, &v);
+        return v;
+}
+
+static int dup_string(struct json_object *o, const char *key, bool required, char **ret) {
+        struct json_object *v = member(o, key);
+
+        if (!v || json_object_is_type(v, json_type_null)) {
+                *ret = NULL;
+                return required ? -EBADMSG : 0;
+        }
+        if (!json_object_is_type(v, json_type_string))
+                return -EBADMSG;
+        *ret = strdup(json_object_get_string(v));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static bool get_bool(struct json_object *o, const char *key) {
+        struct json_object *v = member(o, key);
+        return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+#define FAIL(reason)                                                                                        \
+        do {                                                                                                \
+                if (reterr_reason)                                                                          \
+                        *reterr_reason = (reason);                                                          \
+                return -EBADMSG;                                                                            \
+        } while (0)
+
+int container_from_json(const char *text, size_t size, Container **ret, const char **reterr_reason) {
+        _cleanup_(container_freep) Container *c = NULL;
+        _cleanup_json_ struct json_object *o = NULL;
+        struct json_object *config, *host, *restart, *mounts, *labels;
+        int r;
+
+        r = json_parse(text, size, &o, reterr_reason);
+        if (r < 0)
+                return r;
+        if (!json_object_is_type(o, json_type_object))
+                FAIL("config is not a JSON object");
+
+        c = calloc(1, sizeof(Container));
+        if (!c)
+                return -ENOMEM;
+        config = member(o, "Config");
+        host = member(o, "HostConfig");
+        restart = member(host, "RestartPolicy");
+
+        if (dup_string(o, "Id", true, &c->id) < 0 || !string_is_lower_hex(c->id, 64))
+                FAIL("Id must be 64 lowercase hex digits");
+        if (dup_string(o, "Name", true, &c->name) < 0 || !container_name_is_valid(c->name))
+                FAIL("Name is missing or invalid");
+        if (dup_string(o, "Image", true, &c->image_id) < 0 || !startswith(c->image_id, "sha256:") ||
+                !string_is_lower_hex(c->image_id + 7, 64))
+                FAIL("Image must be an image ID (sha256:<64 hex>)");
+        if (dup_string(o, "Created", false, &c->created) < 0 ||
+                dup_string(o, "ImageName", false, &c->image_name) < 0 || dup_string(o, "Path", true, &c->path) < 0 ||
+                isempty(c->path))
+                FAIL("Created, ImageName or Path is malformed");
+        if (json_to_strv(member(o, "Layers"), &c->layers) < 0 || json_to_strv(member(o, "Args"), &c->args) < 0)
+                FAIL("Layers and Args must be arrays of strings");
+        STRV_FOREACH(l, c->layers)
+                if (!startswith(*l, "sha256:") || !string_is_lower_hex(*l + 7, 64))
+                        FAIL("Layers must hold sha256 digests");
+
+        if (json_to_strv(member(config, "Env"), &c->env) < 0 ||
+                json_to_strv(member(config, "Entrypoint"), &c->entrypoint) < 0 ||
+                json_to_strv(member(config, "Cmd"), &c->cmd) < 0)
+                FAIL("Config.Env, Entrypoint and Cmd must be arrays of strings");
+        if (dup_string(config, "User", false, &c->user) < 0 ||
+                dup_string(config, "WorkingDir", false, &c->working_dir) < 0 ||
+                dup_string(config, "Hostname", false, &c->hostname) < 0 ||
+                dup_string(config, "StopSignal", false, &c->stop_signal) < 0)
+                FAIL("Config.User, WorkingDir, Hostname or StopSignal is not a string");
+        if (!isempty(c->working_dir) && !path_is_safe_absolute(c->working_dir))
+                FAIL("Config.WorkingDir must be an absolute path without '..'");
+        c->stop_timeout = json_get_int64(config, "StopTimeout", 10);
+        labels = member(config, "Labels");
+        if (labels && !json_object_is_type(labels, json_type_object))
+                FAIL("Config.Labels must be an object");
+        if (labels) {
+                json_object_object_foreach(labels, k, v) {
+                        if (!json_object_is_type(v, json_type_string))
+                                FAIL("Config.Labels values must be strings");
+                        if (strv_consume(&c->labels, strjoin(k, "=", json_object_get_string(v))) < 0)
+                                return -ENOMEM;
+                }
+        }
+
+        {
+                const char *nm = json_get_string(host, "NetworkMode");
+                c->network_mode = nm ? network_mode_from_string(nm) : NETWORK_NONE;
+                if (c->network_mode < 0)
+                        FAIL("HostConfig.NetworkMode must be 'none' or 'host'");
+        }
+        {
+                const char *rp = json_get_string(restart, "Name");
+                c->restart_policy = rp ? restart_policy_from_string(rp) : RESTART_NO;
+                if (c->restart_policy < 0)
+                        FAIL("HostConfig.RestartPolicy.Name is not a restart policy");
+                c->restart_max = json_get_int64(restart, "MaximumRetryCount", 0);
+                if (c->restart_max < 0)
+                        FAIL("HostConfig.RestartPolicy.MaximumRetryCount is negative");
+        }
+        c->auto_remove = get_bool(host, "AutoRemove");
+        c->init = get_bool(host, "Init");
+
+        mounts = member(host, "Mounts");
+        if (mounts && !json_object_is_type(mounts, json_type_null)) {
+                size_t n;
+
+                if (!json_object_is_type(mounts, json_type_array))
+                        FAIL("HostConfig.Mounts must be an array");
+                n = json_object_array_length(mounts);
+                c->mounts = calloc(n ?: 1, sizeof(ContainerMount));
+                if (!c->mounts)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++) {
+                        struct json_object *mo = json_object_array_get_idx(mounts, i);
+                        ContainerMount *m = c->mounts + i;
+
+                        c->n_mounts = i + 1;
+                        m->type = mount_type_from_string(json_get_string(mo, "Type"));
+                        if (m->type < 0)
+                                FAIL("HostConfig.Mounts[].Type must be 'bind' or 'tmpfs'");
+                        if (dup_string(mo, "Source", m->type == MOUNT_BIND, &m->source) < 0 ||
+                                dup_string(mo, "Target", true, &m->target) < 0 ||
+                                dup_string(mo, "Options", false, &m->options) < 0)
+                                FAIL("HostConfig.Mounts[] needs string Source (binds) and Target");
+                        if (!path_is_safe_absolute(m->target) || (m->source && m->source[0] != '/'))
+                                FAIL("HostConfig.Mounts[] paths must be absolute (targets without '..')");
+                        m->read_only = get_bool(mo, "ReadOnly");
+                }
+        }
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int container_load(int root_fd, const char *name, Container **ret) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        size_t size;
+        int r;
+
+        if (!container_name_is_valid(name))
+                return -EINVAL;
+        path = strjoin("containers/", name, "/config.json");
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file_at(root_fd, path, CONFIG_MAX, &text, &size);
+        if (r < 0)
+                return r;
+        return container_from_json(text, size, ret, NULL);
+}
+
+int container_save(int root_fd, const Container *c) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        int r;
+
+        if (!container_name_is_valid(c->name))
+                return -EINVAL;
+        r = container_to_json(c, &text);
+        if (r < 0)
+                return r;
+        path = strjoin("containers/", c->name, "/config.json");
+        if (!path)
+                return -ENOMEM;
+        return write_file_atomic_at(root_fd, path, text, strlen(text), 0600);
+}
+
+void container_state_done(ContainerState *s) {
+        free(s->started_at);
+        free(s->finished_at);
+        free(s->error);
+        *s = (ContainerState) {};
+}
+
+int container_state_load(int root_fd, const char *name, ContainerState *ret) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_json_ struct json_object *o = NULL;
+        ContainerState s = {};
+        size_t size;
+        int r;
+
+        if (!container_name_is_valid(name))
+                return -EINVAL;
+        path = strjoin("containers/", name, "/state.json");
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file_at(root_fd, path, CONFIG_MAX, &text, &size);
+        if (r == -ENOENT) {
+                *ret = s; /* never started */
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        r = json_parse(text, size, &o, NULL);
+        if (r < 0)
+                return r;
+        if (dup_string(o, "StartedAt", false, &s.started_at) < 0 ||
+                dup_string(o, "FinishedAt", false, &s.finished_at) < 0 ||
+                dup_string(o, "Error", false, &s.error) < 0) {
+                container_state_done(&s);
+                return -EBADMSG;
+        }
+        s.pid = json_get_int64(o, "Pid", 0);
+        s.exit_code = json_get_int64(o, "ExitCode", 0);
+        s.restart_count = json_get_int64(o, "RestartCount", 0);
+        s.oom_killed = get_bool(o, "OOMKilled");
+        *ret = s;
+        return 0;
+}
+
+int container_state_save(int root_fd, const char *name, const ContainerState *s) {
+        _cleanup_json_ struct json_object *o = json_object_new_object();
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        r = json_add_string(o, "StartedAt", s->started_at);
+        if (r >= 0)
+                r = json_add_string(o, "FinishedAt", s->finished_at);
+        if (r >= 0)
+                r = json_add_int64(o, "Pid", s->pid);
+        if (r >= 0)
+                r = json_add_int64(o, "ExitCode", s->exit_code);
+        if (r >= 0)
+                r = json_add_string(o, "Error", s->error);
+        if (r >= 0)
+                r = json_add(o, "OOMKilled", json_object_new_boolean(s->oom_killed));
+        if (r >= 0)
+                r = json_add_int64(o, "RestartCount", s->restart_count);
+        if (r < 0)
+                return r;
+        text = json_to_string(o, true);
+        path = strjoin("containers/", name, "/state.json");
+        if (!text || !path)
+                return -ENOMEM;
+        return write_file_atomic_at(root_fd, path, text, strlen(text), 0600);
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int container_list_names(int root_fd, char ***ret) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int r;
+
+        r = opendir_at(root_fd, "containers", &d);
+        if (r == -ENOENT) {
+                *ret = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *p = NULL;
+
+                if (!container_name_is_valid(de->d_name))
+                        continue;
+                p = strjoin(de->d_name, "/config.json");
+                if (!p)
+                        return -ENOMEM;
+                if (faccessat(dirfd(d), p, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (strv_extend(&names, de->d_name) < 0)
+                        return -ENOMEM;
+        }
+        if (names)
+                qsort(names, strv_length(names), sizeof(char *), cmp_str);
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
+int container_resolve(int root_fd, const char *name_or_id, char **ret_name) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *prefix_match = NULL;
+        const char *q = name_or_id;
+        size_t l;
+        int r;
+
+        if (q && q[0] == '/')
+                q++;
+        if (isempty(q))
+                return -ENOENT;
+        l = strlen(q);
+
+        r = container_list_names(root_fd, &names);
+        if (r < 0)
+                return r;
+
+        /* full ID first, then the exact name */
+        if (l == 64 && string_is_lower_hex(q, 64))
+                STRV_FOREACH(n, names) {
+                        _cleanup_(container_freep) Container *c = NULL;
+                        if (container_load(root_fd, *n, &c) >= 0 && streq(c->id, q))
+                                return (*ret_name = strdup(*n)) ? 0 : -ENOMEM;
+                }
+        if (strv_contains(names, q))
+                return (*ret_name = strdup(q)) ? 0 : -ENOMEM;
+
+        if (l > 64 || !string_is_lower_hex(q, l))
+                return -ENOENT;
+        STRV_FOREACH(n, names) {
+                _cleanup_(container_freep) Container *c = NULL;
+
+                if (container_load(root_fd, *n, &c) < 0 || strncmp(c->id, q, l) != 0)
+                        continue;
+                if (prefix_match)
+                        return -ENOTUNIQ;
+                prefix_match = strdup(*n);
+                if (!prefix_match)
+                        return -ENOMEM;
+        }
+        if (!prefix_match)
+                return -ENOENT;
+        *ret_name = TAKE_PTR(prefix_match);
+        return 0;
+}

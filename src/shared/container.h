@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+/* A container's persistent description, ROOT/containers/NAME/config.json, written by `berth create/run` and
+ * read by berth-runtime. The JSON uses Docker's names where Docker has one (Config, HostConfig), so
+ * `berth inspect` can show it almost as is. ROOT/containers/NAME/ also holds:
+ *   state.json   what happened: written by berth-runtime at start (StartedAt, Pid) and by its ExecStopPost=
+ *                hook at exit (FinishedAt, ExitCode); systemd is the truth for "is it running"
+ *   upper/ work/ the overlay's writable layer and work dir
+ *   rootfs/      an empty directory the overlay is mounted on, inside the container's mount namespace only
+ *   hostname hosts resolv.conf   generated files bind-mounted into the container */
+
+typedef enum MountType {
+        MOUNT_BIND,
+        MOUNT_TMPFS,
+        _MOUNT_TYPE_MAX,
+        _MOUNT_TYPE_INVALID = -EINVAL,
+} MountType;
+
+const char *mount_type_to_string(MountType t);
+MountType mount_type_from_string(const char *s);
+
+typedef struct ContainerMount {
+        MountType type;
+        char *source; /* absolute host path for binds; NULL for tmpfs */
+        char *target; /* absolute path inside the container */
+        bool read_only;
+        char *options; /* tmpfs: "size=64m,mode=1777"; NULL if none */
+} ContainerMount;
+
+typedef enum RestartPolicy {
+        RESTART_NO,
+        RESTART_ALWAYS,
+        RESTART_ON_FAILURE,
+        RESTART_UNLESS_STOPPED,
+        _RESTART_POLICY_MAX,
+        _RESTART_POLICY_INVALID = -EINVAL,
+} RestartPolicy;
+
+const char *restart_policy_to_string(RestartPolicy p);
+RestartPolicy restart_policy_from_string(const char *s);
+
+typedef enum NetworkMode {
+        NETWORK_NONE,
+        NETWORK_HOST,
+        _NETWORK_MODE_MAX,
+        _NETWORK_MODE_INVALID = -EINVAL,
+} NetworkMode;
+
+const char *network_mode_to_string(NetworkMode m);
+NetworkMode network_mode_from_string(const char *s);
+
+typedef struct Container {
+        char *id;         /* 64 lowercase hex */
+        char *name;       /* [a-zA-Z0-9][a-zA-Z0-9_.-]*, the systemd instance name */
+        char *created;    /* RFC 3339 */
+        char *image_id;   /* "sha256:<hex>" */
+        char *image_name; /* as the user named it: "berth-demo", "busybox:1.36" */
+        char **layers;    /* diff_ids, bottom first; keeps them alive in the store */
+
+        char *path;  /* argv[0] after Docker's Entrypoint/Cmd rules */
+        char **args; /* the rest of argv */
+        char **entrypoint;
+        char **cmd;
+        char **env; /* KEY=VALUE, image Env then -e/--env-file */
+        char *user; /* "", "name", "uid", "name:group", "uid:gid" */
+        char *working_dir;
+        char *hostname;
+        char **labels; /* KEY=VALUE */
+        char *stop_signal; /* "SIGTERM" */
+        int64_t stop_timeout; /* seconds */
+
+        NetworkMode network_mode;
+        RestartPolicy restart_policy;
+        int64_t restart_max; /* on-failure:N, 0 = unlimited */
+        bool auto_remove;    /* --rm */
+        bool init;           /* --init */
+        ContainerMount *mounts;
+        size_t n_mounts;
+} Container;
+
+Container *container_free(Container *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Container *, container_free);
+
+/* Docker's name rule. */
+bool container_name_is_valid(const char *name);
+
+/* Fills id with 64 random lowercase hex digits (getrandom). */
+int container_new_id(char id[static 65]);
+
+/* Serialises / parses config.json. container_from_json() validates every field it uses (names, paths,
+ * digests, enums) and returns -EBADMSG with a static reason for anything malformed. */
+int container_to_json(const Container *c, char **ret);
+int container_from_json(const char *text, size_t size, Container **ret, const char **reterr_reason);
+
+/* Reads / writes ROOT/containers/NAME/config.json relative to the store's root fd (write is atomic). */
+int container_load(int root_fd, const char *name, Container **ret);
+int container_save(int root_fd, const Container *c);
+
+/* Finds a container the way Docker does: full ID, then exact name (a leading "/" is ignored), then unique
+ * ID prefix. -ENOENT when nothing matches, -ENOTUNIQ for an ambiguous prefix. */
+int container_resolve(int root_fd, const char *name_or_id, char **ret_name);
+
+/* Names of all containers (directories under ROOT/containers with a config.json), sorted. */
+int container_list_names(int root_fd, char ***ret);
+
+/* What the container did last; NULL strings are absent. */
+typedef struct ContainerState {
+        char *started_at;  /* RFC 3339 */
+        char *finished_at; /* RFC 3339 */
+        int64_t pid;       /* host PID of PID 1 while running, 0 otherwise */
+        int64_t exit_code; /* Docker's: status, 128+signal, 125/126/127 for setup failures */
+        char *error;       /* setup failure message, if any */
+        bool oom_killed;
+        int64_t restart_count;
+} ContainerState;
+
+void container_state_done(ContainerState *s);
+int container_state_load(int root_fd, const char *name, ContainerState *ret);
+int container_state_save(int root_fd, const char *name, const ContainerState *s);

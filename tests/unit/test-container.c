@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "container-unit.h"
+#include "container.h"
+#include "fd-util.h"
+#include "fileio.h"
+#include "string-util.h"
+#include "strv.h"
+#include "tests.h"
+
+#define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define IMG "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
+static Container *sample(void) {
+        Container *c = ASSERT_NOT_NULL(calloc(1, sizeof(Container)));
+
+        c->id = strdup(ID);
+        c->name = strdup("web");
+        c->created = strdup("2026-11-28T01:00:00.000000000Z");
+        c->image_id = strdup(IMG);
+        c->image_name = strdup("berth-demo:latest");
+        ASSERT_OK(strv_extend(&c->layers, IMG));
+        c->path = strdup("httpd");
+        ASSERT_OK(strv_extend(&c->args, "-f"));
+        ASSERT_OK(strv_extend(&c->env, "PATH=/bin"));
+        ASSERT_OK(strv_extend(&c->labels, "a=b=c"));
+        c->user = strdup("www-data");
+        c->working_dir = strdup("/www");
+        c->hostname = strdup("0123456789ab");
+        c->stop_signal = strdup("SIGQUIT");
+        c->stop_timeout = 3;
+        c->network_mode = NETWORK_HOST;
+        c->restart_policy = RESTART_ON_FAILURE;
+        c->restart_max = 2;
+        c->init = true;
+        c->n_mounts = 2;
+        c->mounts = ASSERT_NOT_NULL(calloc(2, sizeof(ContainerMount)));
+        c->mounts[0] = (ContainerMount) { .type = MOUNT_BIND, .source = strdup("/srv"), .target = strdup("/www"),
+                .read_only = true };
+        c->mounts[1] = (ContainerMount) { .type = MOUNT_TMPFS, .target = strdup("/tmp"),
+                .options = strdup("size=1m") };
+        return c;
+}
+
+TEST(names) {
+        ASSERT_TRUE(container_name_is_valid("web"));
+        ASSERT_TRUE(container_name_is_valid("a.b_c-d9"));
+        ASSERT_FALSE(container_name_is_valid(""));
+        ASSERT_FALSE(container_name_is_valid("-x"));
+        ASSERT_FALSE(container_name_is_valid("a/b"));
+        ASSERT_FALSE(container_name_is_valid("a b"));
+        ASSERT_FALSE(container_name_is_valid("../x"));
+        ASSERT_FALSE(container_name_is_valid("a%i"));
+}
+
+TEST(round_trip) {
+        _cleanup_(container_freep) Container *c = sample(), *d = NULL;
+        _cleanup_free_ char *text = NULL, *text2 = NULL;
+
+        ASSERT_OK(container_to_json(c, &text));
+        ASSERT_OK(container_from_json(text, strlen(text), &d, NULL));
+        ASSERT_OK(container_to_json(d, &text2));
+        ASSERT_STREQ(text, text2);
+        ASSERT_STREQ(d->name, "web");
+        ASSERT_EQ(d->network_mode, NETWORK_HOST);
+        ASSERT_EQ(d->restart_policy, RESTART_ON_FAILURE);
+        ASSERT_EQ(d->restart_max, 2);
+        ASSERT_TRUE(d->init);
+        ASSERT_EQ(d->n_mounts, 2);
+        ASSERT_TRUE(d->mounts[0].read_only);
+        ASSERT_STREQ(d->mounts[1].options, "size=1m");
+        ASSERT_STREQ(d->labels[0], "a=b=c");
+        ASSERT_NULL(d->entrypoint);
+}
+
+TEST(rejects_malformed) {
+        static const char *const bad[] = {
+                "[]",
+                "{\"Id\":\"xyz\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\"}",
+                "{\"Id\":\"" ID "\",\"Name\":\"../etc\",\"Image\":\"" IMG "\",\"Path\":\"sh\"}",
+                "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"sha256:../../x\",\"Path\":\"sh\"}",
+                "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\"}",
+                "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\",\"Layers\":[\"../x\"]}",
+                "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\","
+                "\"HostConfig\":{\"NetworkMode\":\"bridge\"}}",
+                "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\","
+                "\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/x\",\"Target\":\"/a/../../etc\"}]}}",
+                "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\","
+                "\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Target\":\"/a\"}]}}",
+                "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\","
+                "\"Config\":{\"WorkingDir\":\"relative\"}}",
+                "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\","
+                "\"Config\":{\"Env\":[1,2]}}",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                Container *c = NULL;
+                const char *reason = NULL;
+
+                if (container_from_json(bad[i], strlen(bad[i]), &c, &reason) >= 0)
+                        TEST_FAIL("accepted malformed config #%zu: %s", i, bad[i]);
+                ASSERT_NULL(c);
+                ASSERT_NOT_NULL(reason);
+        }
+}
+
+TEST(dropin) {
+        _cleanup_(container_freep) Container *c = sample();
+        _cleanup_free_ char *text = NULL;
+
+        ASSERT_OK(container_dropin_render(c, "/srv/berth", &text));
+        ASSERT_NOT_NULL(strstr(text, "Restart=on-failure\n"));
+        ASSERT_NOT_NULL(strstr(text, "StartLimitBurst=3\n"));
+        ASSERT_NOT_NULL(strstr(text, "KillSignal=SIGQUIT\n"));
+        ASSERT_NOT_NULL(strstr(text, "TimeoutStopSec=3s\n"));
+        ASSERT_NOT_NULL(strstr(text, "SyslogIdentifier=0123456789ab\n"));
+        ASSERT_NOT_NULL(strstr(text, "LogExtraFields=CONTAINER_NAME=web\n"));
+        ASSERT_NOT_NULL(strstr(text, "LogExtraFields=CONTAINER_ID_FULL=" ID "\n"));
+        ASSERT_NOT_NULL(strstr(text, "LogExtraFields=IMAGE_NAME=berth-demo:latest\n"));
+        ASSERT_NOT_NULL(strstr(text, "Environment=BERTH_ROOT=/srv/berth\n"));
+        free(text);
+        text = NULL;
+
+        /* specifiers in user-provided values are escaped; values with blanks are not used as fields */
+        free(c->image_name);
+        c->image_name = strdup("x%i");
+        c->restart_policy = RESTART_NO;
+        ASSERT_OK(container_dropin_render(c, NULL, &text));
+        ASSERT_NOT_NULL(strstr(text, "IMAGE_NAME=x%%i\n"));
+        ASSERT_NOT_NULL(strstr(text, "Restart=no\n"));
+        ASSERT_NULL(strstr(text, "BERTH_ROOT"));
+        ASSERT_ERROR(container_dropin_render(c, "/a b", &text), EINVAL);
+}
+
+TEST(store_files) {
+        char root[] = "/tmp/test-container.XXXXXX", units[PATH_MAX];
+        _cleanup_(container_freep) Container *c = sample(), *d = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *name = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        ContainerState st = { .exit_code = 137, .oom_killed = true }, st2 = {};
+
+        ASSERT_NOT_NULL(mkdtemp(root));
+        snprintf(units, sizeof(units), "%s/units", root);
+        fd = ASSERT_OK(open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        ASSERT_OK(mkdir_p_at(fd, "containers/web", 0700));
+        ASSERT_OK(mkdir_p_at(fd, "tmp", 0700));
+        ASSERT_OK(container_save(fd, c));
+        ASSERT_OK(container_load(fd, "web", &d));
+        ASSERT_STREQ(d->id, ID);
+
+        ASSERT_OK(container_list_names(fd, &names));
+        ASSERT_EQ(strv_length(names), 1);
+        ASSERT_OK(container_resolve(fd, "web", &name));
+        ASSERT_STREQ(name, "web");
+        free(name);
+        ASSERT_OK(container_resolve(fd, "/web", &name));
+        free(name);
+        ASSERT_OK(container_resolve(fd, "0123", &name));
+        ASSERT_STREQ(name, "web");
+        free(name);
+        ASSERT_OK(container_resolve(fd, ID, &name));
+        ASSERT_ERROR(container_resolve(fd, "nope", &name), ENOENT);
+        ASSERT_ERROR(container_resolve(fd, "0124", &name), ENOENT);
+
+        st.error = strdup("exec 'x' failed");
+        ASSERT_OK(container_state_save(fd, "web", &st));
+        ASSERT_OK(container_state_load(fd, "web", &st2));
+        ASSERT_EQ(st2.exit_code, 137);
+        ASSERT_TRUE(st2.oom_killed);
+        ASSERT_STREQ(st2.error, "exec 'x' failed");
+        container_state_done(&st);
+        container_state_done(&st2);
+
+        ASSERT_OK(container_dropin_write(units, c, NULL));
+        ASSERT_OK(container_set_enabled(units, "web", true));
+        ASSERT_TRUE(container_is_enabled(units, "web"));
+        ASSERT_OK(container_files_remove(fd, units, "web"));
+        ASSERT_FALSE(container_is_enabled(units, "web"));
+        ASSERT_ERROR(container_load(fd, "web", &d), ENOENT);
+        {
+                char p[PATH_MAX + 64];
+                snprintf(p, sizeof(p), "%s/berth@web.service.d", units);
+                ASSERT_ERROR(access(p, F_OK) < 0 ? -errno : 0, ENOENT);
+        }
+        ASSERT_OK(rm_rf_at(AT_FDCWD, root));
+}
+
+int main(void) {
+        RUN(names);
+        RUN(round_trip);
+        RUN(rejects_malformed);
+        RUN(dropin);
+        RUN(store_files);
+        return 0;
+}
