@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+/* The container's PID 1 between clone() and execve(). The parent prepares everything that needs memory in a
+ * ChildSpec; the child only makes system calls. When a step fails, the child writes one ChildRecord to the
+ * CLOEXEC error pipe and _exit()s; a successful execve() closes the pipe with nothing written. */
+
+typedef enum ChildStage {
+        CHILD_STAGE_SESSION,
+        CHILD_STAGE_MOUNT_PRIVATE,
+        CHILD_STAGE_STORE,
+        CHILD_STAGE_OVERLAY,
+        CHILD_STAGE_ROOTFS,
+        CHILD_STAGE_MOUNT, /* index: ChildSpec.mounts[] */
+        CHILD_STAGE_MOUNT_READ_ONLY,
+        CHILD_STAGE_DEV_NODE,
+        CHILD_STAGE_DEV_SYMLINK,
+        CHILD_STAGE_PIVOT_ROOT,
+        CHILD_STAGE_HOSTNAME,
+        CHILD_STAGE_LOOPBACK,
+        CHILD_STAGE_WORKDIR,
+        CHILD_STAGE_PASSWD,
+        CHILD_STAGE_USER_NOT_FOUND,
+        CHILD_STAGE_GROUP_NOT_FOUND,
+        CHILD_STAGE_USER_SPEC,
+        CHILD_STAGE_SETGROUPS,
+        CHILD_STAGE_SETGID,
+        CHILD_STAGE_SETUID,
+        CHILD_STAGE_STDERR,
+        CHILD_STAGE_EXEC,
+        CHILD_STAGE_READY, /* not a failure: set up, waiting for the parent's go before execve() */
+        _CHILD_STAGE_MAX,
+        _CHILD_STAGE_INVALID = -EINVAL,
+} ChildStage;
+
+typedef struct ChildRecord {
+        int32_t stage;
+        int32_t error; /* positive errno */
+        int32_t index;
+} ChildRecord;
+
+typedef enum ChildMountKind {
+        CHILD_MOUNT_FS, /* a new file system: fstype, source, flags, data */
+        CHILD_MOUNT_BIND, /* bind of a host path (source) */
+} ChildMountKind;
+
+typedef struct ChildMount {
+        ChildMountKind kind;
+        const char *source; /* host path for binds (relative ones are below the store root) */
+        const char *target; /* path inside the container */
+        const char *fstype;
+        unsigned long flags;
+        const char *data;
+        bool file; /* the target is a regular file (created empty if missing), else a directory */
+        bool read_only; /* binds: remount read-only afterwards */
+        bool optional; /* failure is tolerated (e.g. mqueue where the kernel lacks it) */
+} ChildMount;
+
+typedef struct ChildSpec {
+        const char *store; /* the store root, ROOT: a path, since an fd opened before clone() would point
+                              * into the host's mount namespace, where overlayfs refuses its upperdir */
+        const char *rootfs; /* "containers/NAME/rootfs", below ROOT */
+        const char *overlay; /* overlay mount options with paths relative to ROOT */
+        bool new_netns;
+        bool sysfs_bind; /* host net: bind the host's /sys if a fresh sysfs is refused */
+        const ChildMount *mounts;
+        size_t n_mounts;
+        const char *hostname;
+        const char *working_dir;
+        const char *user;
+        const char *exec_path; /* argv[0] is searched in the container's PATH unless it has a '/' */
+        char *const *argv;
+        char **env; /* has a spare NULL slot at the end for HOME= */
+        bool env_has_home;
+        const char *journal_identifier; /* stderr stream; NULL keeps stderr */
+        const char *unit; /* "berth@NAME.service", for the stream */
+        int error_fd;
+        int go_fd; /* the parent writes one byte once systemd knows our PID; then we execve() */
+} ChildSpec;
+
+const char *child_stage_to_string(ChildStage s);
+
+/* Runs in the cloned child; never returns. */
+_noreturn_ void child_run(const ChildSpec *spec);

@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "container.h"
+#include "exit-status.h"
+#include "fd-util.h"
+#include "fileio.h"
+#include "log.h"
+#include "mount-util.h"
+#include "runtime-child.h"
+#include "string-util.h"
+#include "strv.h"
+#include "syscall-shims.h"
+#include "time-util.h"
+
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define OVERLAY_OPTIONS_MAX 4095 /* mount(2) copies one page of options */
+
+/* Everything the child needs, built before clone(); the strings live in "strings". */
+typedef struct StartContext {
+        Container *container;
+        ChildSpec spec;
+        ChildMount *mounts;
+        size_t n_mounts;
+        char **strings; /* owns the strings the spec points to */
+        char **argv;
+        char **env;
+        char hostname[65];
+        char short_id[13];
+} StartContext;
+
+static void start_context_done(StartContext *s) {
+        container_free(s->container);
+        free(s->mounts);
+        strv_free(s->strings);
+        strv_free(s->argv);
+        strv_free(s->env);
+}
+
+/* Keeps s alive in ctx and returns it (NULL on OOM, also when s is NULL). */
+static const char *own(StartContext *ctx, char *s) {
+        if (!s)
+                return NULL;
+        if (strv_consume(&ctx->strings, s) < 0)
+                return NULL;
+        return s;
+}
+
+static void now_rfc3339(char buf[static 64]) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        format_rfc3339_nano((uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000, buf, 64);
+}
+
+static ChildMount *add_mount(StartContext *ctx) {
+        ChildMount *m = reallocarray(ctx->mounts, ctx->n_mounts + 1, sizeof(ChildMount));
+
+        if (!m)
+                return NULL;
+        ctx->mounts = m;
+        m += ctx->n_mounts++;
+        *m = (ChildMount){};
+        return m;
+}
+
+static int add_fs(StartContext *ctx, const char *fstype, const char *target, unsigned long flags,
+        const char *data, bool optional) {
+        ChildMount *m = add_mount(ctx);
+
+        if (!m)
+                return -ENOMEM;
+        *m = (ChildMount){
+                .kind = CHILD_MOUNT_FS,
+                .source = fstype,
+                .target = target,
+                .fstype = fstype,
+                .flags = flags,
+                .data = data,
+                .optional = optional,
+        };
+        return 0;
+}
+
+static int add_bind(StartContext *ctx, const char *source, const char *target, bool file, bool read_only) {
+        ChildMount *m = add_mount(ctx);
+
+        if (!m)
+                return -ENOMEM;
+        *m = (ChildMount){
+                .kind = CHILD_MOUNT_BIND,
+                .source = source,
+                .target = target,
+                .file = file,
+                .read_only = read_only,
+        };
+        return 0;
+}
+
+static size_t path_depth(const char *p) {
+        size_t n = 0;
+
+        for (; *p; p++)
+                if (*p == '/' && p[1] && p[1] != '/')
+                        n++;
+        return n;
+}
+
+/* The overlay: the image's layers, topmost first, below the container's own upper layer. */
+static int build_overlay(int root_fd, StartContext *ctx, char **reterr_msg) {
+        const Container *c = ctx->container;
+        _cleanup_free_ char *lower = NULL, *opts = NULL, *empty = NULL;
+        size_t n = strv_length(c->layers);
+        int r;
+
+        for (size_t i = n; i > 0; i--) {
+                const char *hex = c->layers[i - 1] + strlen("sha256:");
+                _cleanup_free_ char *dir = strjoin("layers/", hex, "/diff");
+                struct stat st;
+                char *l;
+
+                if (!dir)
+                        return -ENOMEM;
+                if (fstatat(root_fd, dir, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)) {
+                        r = errno > 0 ? -errno : -ENOTDIR;
+                        *reterr_msg = asprintf_safe("image layer '%s' is missing from the store",
+                                c->layers[i - 1]);
+                        return r;
+                }
+                l = lower ? strjoin(lower, ":", dir) : strdup(dir);
+                if (!l)
+                        return -ENOMEM;
+                free(lower);
+                lower = l;
+        }
+        if (!lower) {
+                /* overlayfs needs a lower layer; an image without layers gets an empty one */
+                empty = strjoin("containers/", c->name, "/empty");
+                if (!empty)
+                        return -ENOMEM;
+                r = mkdir_p_at(root_fd, empty, 0755);
+                if (r < 0)
+                        return r;
+                lower = TAKE_PTR(empty);
+        }
+        opts = asprintf_safe("lowerdir=%s,upperdir=containers/%s/upper,workdir=containers/%s/work", lower,
+                c->name, c->name);
+        if (!opts)
+                return -ENOMEM;
+        if (strlen(opts) > OVERLAY_OPTIONS_MAX) {
+                *reterr_msg = asprintf_safe("the image has too many layers (%zu)", n);
+                return -E2BIG;
+        }
+        ctx->spec.overlay = own(ctx, TAKE_PTR(opts));
+        return ctx->spec.overlay ? 0 : -ENOMEM;
+}
+
+/* hostname, hosts and resolv.conf, generated beside the config and bind-mounted over the image's. */
+static int write_etc_files(int root_fd, StartContext *ctx) {
+        const Container *c = ctx->container;
+        _cleanup_free_ char *hostname = NULL, *hosts = NULL, *resolv = NULL;
+        static const char *const names[] = { "hostname", "hosts", "resolv.conf" };
+        int r;
+
+        hostname = strjoin(ctx->hostname, "\n");
+        hosts = asprintf_safe("127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+                ctx->hostname);
+        if (!hostname || !hosts)
+                return -ENOMEM;
+        if (c->network_mode == NETWORK_HOST) {
+                r = read_full_file_at(AT_FDCWD, "/etc/resolv.conf", 1024 * 1024, &resolv, NULL);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        } else
+                resolv = strdup("# berth: network mode 'none' has no DNS servers\n");
+        if (!resolv && !(resolv = strdup("")))
+                return -ENOMEM;
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                const char *text = i == 0 ? hostname : i == 1 ? hosts : resolv;
+                const char *src = own(ctx, strjoin("containers/", c->name, "/", names[i]));
+                const char *dst = own(ctx, strjoin("/etc/", names[i]));
+
+                if (!src || !dst)
+                        return -ENOMEM;
+                r = write_file_atomic_at(root_fd, src, text, strlen(text), 0644);
+                if (r < 0)
+                        return r;
+                r = add_bind(ctx, src, dst, /* file= */ true, /* read_only= */ false);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int add_user_mounts(StartContext *ctx, char **reterr_msg) {
+        const Container *c = ctx->container;
+        _cleanup_free_ size_t *order = NULL;
+        int r;
+
+        if (c->n_mounts == 0)
+                return 0;
+        /* parents before children, whatever order they were given in (stable, like Docker's sort) */
+        order = calloc(c->n_mounts, sizeof(size_t));
+        if (!order)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                size_t j = i;
+
+                for (; j > 0 && path_depth(c->mounts[order[j - 1]].target) > path_depth(c->mounts[i].target);
+                        j--)
+                        order[j] = order[j - 1];
+                order[j] = i;
+        }
+
+        for (size_t k = 0; k < c->n_mounts; k++) {
+                const ContainerMount *cm = c->mounts + order[k];
+                struct stat st;
+
+                if (cm->type == MOUNT_BIND) {
+                        if (stat(cm->source, &st) < 0) {
+                                r = -errno;
+                                *reterr_msg = r == -ENOENT
+                                        ? asprintf_safe("bind source path does not exist: %s", cm->source)
+                                        : asprintf_safe("bind source path '%s': %s", cm->source,
+                                                  strerror(-r));
+                                return r;
+                        }
+                        r = add_bind(ctx, cm->source, cm->target, !S_ISDIR(st.st_mode), cm->read_only);
+                } else {
+                        unsigned long flags;
+                        char *data;
+
+                        r = mount_options_parse(cm->options, &flags, &data);
+                        if (r < 0)
+                                return r;
+                        if (data && !own(ctx, data))
+                                return -ENOMEM;
+                        /* Docker's defaults for --tmpfs */
+                        flags |= MS_NOSUID | MS_NODEV | (cm->read_only ? MS_RDONLY : 0);
+                        if (!cm->options || !strstr(cm->options, "exec"))
+                                flags |= MS_NOEXEC;
+                        r = add_fs(ctx, "tmpfs", cm->target, flags, data, /* optional= */ false);
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int build_spec(const char *root, int root_fd, StartContext *ctx, char **reterr_msg) {
+        const Container *c = ctx->container;
+        ChildSpec *s = &ctx->spec;
+        const char *init = NULL;
+        bool has_path = false, has_hostname = false;
+        int r;
+
+        memcpy(ctx->short_id, c->id, 12);
+        ctx->short_id[12] = 0;
+        snprintf(ctx->hostname, sizeof(ctx->hostname), "%s",
+                isempty(c->hostname) ? ctx->short_id : c->hostname);
+
+        static const char *const dirs[] = { "upper", "work", "rootfs" };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *p = strjoin("containers/", c->name, "/", dirs[i]);
+
+                if (!p)
+                        return -ENOMEM;
+                r = mkdir_p_at(root_fd, p, 0755);
+                if (r < 0) {
+                        *reterr_msg = asprintf_safe("create '%s': %s", p, strerror(-r));
+                        return r;
+                }
+        }
+        r = build_overlay(root_fd, ctx, reterr_msg);
+        if (r < 0)
+                return r;
+
+        if (c->init) {
+                init = getenv("BERTH_INIT") ?: BERTH_LIBEXECDIR "/berth-init";
+                if (access(init, X_OK) < 0) {
+                        r = -errno;
+                        *reterr_msg = asprintf_safe("--init: '%s': %s", init, strerror(-r));
+                        return r;
+                }
+        }
+
+        /* the container's own /proc, /dev and /sys, as Docker sets them up */
+        r = add_fs(ctx, "proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false);
+        if (r >= 0)
+                r = add_fs(ctx, "tmpfs", "/dev", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", false);
+        if (r >= 0)
+                r = add_fs(ctx, "devpts", "/dev/pts", MS_NOSUID | MS_NOEXEC,
+                        "newinstance,ptmxmode=0666,mode=0620,gid=5", false);
+        if (r >= 0)
+                r = add_fs(ctx, "tmpfs", "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                        "mode=1777,size=65536k", false);
+        if (r >= 0)
+                r = add_fs(ctx, "mqueue", "/dev/mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true);
+        if (r >= 0)
+                r = add_fs(ctx, "sysfs", "/sys", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false);
+        if (r >= 0 && init)
+                r = add_bind(ctx, init, "/dev/init", /* file= */ true, /* read_only= */ true);
+        if (r < 0)
+                return r;
+        r = write_etc_files(root_fd, ctx);
+        if (r < 0) {
+                *reterr_msg = asprintf_safe("write /etc/hosts, hostname, resolv.conf: %s", strerror(-r));
+                return r;
+        }
+        r = add_user_mounts(ctx, reterr_msg);
+        if (r < 0)
+                return r;
+
+        /* argv: with --init, berth-init runs the command and stays PID 1 */
+        if (init && (strv_extend(&ctx->argv, "/dev/init") < 0 || strv_extend(&ctx->argv, "--") < 0))
+                return -ENOMEM;
+        if (strv_extend(&ctx->argv, c->path) < 0)
+                return -ENOMEM;
+        STRV_FOREACH(a, c->args)
+                if (strv_extend(&ctx->argv, *a) < 0)
+                        return -ENOMEM;
+
+        /* env: HOSTNAME, the config's Env, PATH if missing, then a spare slot the child fills with HOME */
+        STRV_FOREACH(e, c->env) {
+                has_path = has_path || startswith(*e, "PATH=");
+                has_hostname = has_hostname || startswith(*e, "HOSTNAME=");
+                s->env_has_home = s->env_has_home || startswith(*e, "HOME=");
+        }
+        if (!has_hostname && strv_consume(&ctx->env, strjoin("HOSTNAME=", ctx->hostname)) < 0)
+                return -ENOMEM;
+        STRV_FOREACH(e, c->env)
+                if (strv_extend(&ctx->env, *e) < 0)
+                        return -ENOMEM;
+        if (!has_path && strv_extend(&ctx->env, DEFAULT_PATH) < 0)
+                return -ENOMEM;
+        if (strv_extend(&ctx->env, "HOME=/") < 0) /* placeholder, replaced below */
+                return -ENOMEM;
+        free(ctx->env[strv_length(ctx->env) - 1]);
+        ctx->env[strv_length(ctx->env) - 1] = NULL;
+
+        s->store = root;
+        s->rootfs = own(ctx, strjoin("containers/", c->name, "/rootfs"));
+        if (!s->rootfs)
+                return -ENOMEM;
+        s->new_netns = c->network_mode != NETWORK_HOST;
+        s->sysfs_bind = !s->new_netns;
+        s->mounts = ctx->mounts;
+        s->n_mounts = ctx->n_mounts;
+        s->hostname = ctx->hostname;
+        s->working_dir = isempty(c->working_dir) ? "/" : c->working_dir;
+        s->user = c->user ?: "";
+        s->exec_path = ctx->argv[0];
+        s->argv = ctx->argv;
+        s->env = ctx->env;
+        s->journal_identifier = ctx->short_id;
+        s->unit = own(ctx, strjoin("berth@", c->name, ".service"));
+        if (!s->unit)
+                return -ENOMEM;
+        return 0;
+}
+
+/* container_load(), with the reason when the config is malformed */
+static int load_config(int root_fd, const char *name, Container **ret, char **reterr_msg) {
+        _cleanup_free_ char *path = strjoin("containers/", name, "/config.json"), *text = NULL;
+        const char *reason = NULL;
+        size_t size;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file_at(root_fd, path, 4u * 1024u * 1024u, &text, &size);
+        if (r == -ENOENT)
+                *reterr_msg = strdup("no such container");
+        else if (r < 0)
+                *reterr_msg = asprintf_safe("read %s: %s", path, strerror(-r));
+        else {
+                r = container_from_json(text, size, ret, &reason);
+                if (r < 0)
+                        *reterr_msg =
+                                asprintf_safe("invalid %s: %s", path, reason ?: strerror(-ERRNO_VALUE(r)));
+        }
+        return r;
+}
+
+/* Turns the child's failure record into a message and Docker's exit code. */
+static char *format_child_failure(const StartContext *ctx, const ChildRecord *rec, int *ret_exit_code) {
+        const char *stage = child_stage_to_string(rec->stage) ?: "set up container";
+        const ChildMount *m =
+                rec->index >= 0 && (size_t) rec->index < ctx->n_mounts ? ctx->mounts + rec->index : NULL;
+        const char *err = strerror(rec->error);
+
+        *ret_exit_code = EXIT_SETUP_FAILED;
+        switch (rec->stage) {
+        case CHILD_STAGE_EXEC:
+                *ret_exit_code = exit_code_from_exec_errno(rec->error);
+                return asprintf_safe("exec '%s': %s", ctx->container->path, err);
+        case CHILD_STAGE_USER_NOT_FOUND:
+                return asprintf_safe("unable to find user %.*s: no matching entries in passwd file",
+                        (int) strcspn(ctx->spec.user, ":"), ctx->spec.user);
+        case CHILD_STAGE_GROUP_NOT_FOUND:
+                return asprintf_safe("unable to find group %s: no matching entries in group file",
+                        strchr(ctx->spec.user, ':') ? strchr(ctx->spec.user, ':') + 1 : ctx->spec.user);
+        case CHILD_STAGE_USER_SPEC:
+                return asprintf_safe("invalid user '%s'", ctx->spec.user);
+        case CHILD_STAGE_WORKDIR:
+                return asprintf_safe("%s '%s': %s", stage, ctx->spec.working_dir, err);
+        case CHILD_STAGE_MOUNT:
+        case CHILD_STAGE_MOUNT_READ_ONLY:
+        case CHILD_STAGE_DEV_NODE:
+        case CHILD_STAGE_DEV_SYMLINK:
+                if (m && m->kind == CHILD_MOUNT_BIND)
+                        return asprintf_safe("%s '%s' on '%s': %s", stage, m->source, m->target, err);
+                if (m)
+                        return asprintf_safe("%s %s on '%s': %s", stage, m->fstype, m->target, err);
+                __attribute__((fallthrough));
+        default:
+                return asprintf_safe("%s: %s", stage, err);
+        }
+}
+
+static int record_failure(int root_fd, const char *name, ContainerState *st, int exit_code,
+        const char *msg) {
+        char now[64];
+
+        now_rfc3339(now);
+        free(st->finished_at);
+        free(st->error);
+        st->finished_at = strdup(now);
+        st->error = strdup(msg);
+        st->pid = 0;
+        st->exit_code = exit_code;
+        return container_state_save(root_fd, name, st);
+}
+
+/* Reads one record from the child; EOF means execve() succeeded (the pipe is O_CLOEXEC). */
+static int read_record(int fd, ChildRecord *ret) {
+        ssize_t n;
+
+        do
+                n = read(fd, ret, sizeof(*ret));
+        while (n < 0 && errno == EINTR);
+        if (n == 0)
+                return 0;
+        if (n != sizeof(*ret))
+                *ret = (ChildRecord) { .stage = _CHILD_STAGE_MAX, .error = n < 0 ? errno : EIO };
+        return 1;
+}
+
+/* Clones the container's PID 1 and waits until it is set up (or failed). On success the child waits
+ * for a byte on *ret_go_fd before it execs; its further records arrive on *ret_record_fd. */
+static int spawn(StartContext *ctx, pid_t *ret_pid, int *ret_record_fd, int *ret_go_fd, ChildRecord *ret_rec,
+        bool *ret_failed) {
+        _cleanup_close_ int rfd = -EBADF, wfd = -EBADF, go_r = -EBADF, go_w = -EBADF;
+        int fds[2], flags;
+        ChildRecord rec = {};
+        pid_t pid = 0;
+        int r;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        rfd = fds[0];
+        wfd = fds[1];
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        go_r = fds[0];
+        go_w = fds[1];
+        ctx->spec.error_fd = wfd;
+        ctx->spec.go_fd = go_r;
+
+        /* CLONE_PARENT: the container is our parent's child, i.e. systemd's, from the start. systemd then
+         * supervises a child of its own when it reads MAINPID=, instead of a stranger that is only later
+         * reparented to it ("Supervising process which is not our child"). */
+        flags = CLONE_PARENT | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+        if (ctx->spec.new_netns)
+                flags |= CLONE_NEWNET;
+        pid = sys_clone_fork(flags);
+        if (pid < 0)
+                return -errno;
+        if (pid == 0)
+                child_run(&ctx->spec); /* never returns */
+        wfd = safe_close(wfd);
+        go_r = safe_close(go_r);
+
+        r = read_record(rfd, &rec);
+        if (r > 0 && rec.stage == CHILD_STAGE_READY) {
+                *ret_pid = pid;
+                *ret_record_fd = TAKE_FD(rfd);
+                *ret_go_fd = TAKE_FD(go_w);
+                *ret_failed = false;
+                return 0;
+        }
+        if (r == 0) /* it died without a word */
+                rec = (ChildRecord) { .stage = _CHILD_STAGE_MAX, .error = EIO };
+        /* not our child (CLONE_PARENT): systemd reaps it */
+        *ret_rec = rec;
+        *ret_failed = true;
+        *ret_pid = 0;
+        return 0;
+}
+
+int runtime_start(const char *root, const char *name, int *reterr_exit_code, char **reterr_msg) {
+        _cleanup_(start_context_done) StartContext ctx = {};
+        _cleanup_(container_state_done) ContainerState st = {};
+        _cleanup_free_ char *msg = NULL;
+        _cleanup_close_ int root_fd = -EBADF;
+        _cleanup_close_ int record_fd = -EBADF, go_fd = -EBADF;
+        ChildRecord rec = {};
+        char now[64];
+        bool failed = false;
+        pid_t pid = 0;
+        int r, code = EXIT_SETUP_FAILED;
+
+        root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0) {
+                r = -errno;
+                *reterr_exit_code = code;
+                *reterr_msg = asprintf_safe("open store '%s': %s", root, strerror(-r));
+                return r;
+        }
+        r = container_state_load(root_fd, name, &st);
+        if (r < 0)
+                log_debug_errno(r, "Ignoring unreadable state of container '%s': %m", name);
+
+        r = load_config(root_fd, name, &ctx.container, &msg);
+        if (r == -ENOENT) {
+                /* nowhere to record this: there is no container */
+                *reterr_exit_code = code;
+                *reterr_msg = TAKE_PTR(msg);
+                return r;
+        }
+        if (r >= 0)
+                r = build_spec(root, root_fd, &ctx, &msg);
+        if (r >= 0) {
+                r = spawn(&ctx, &pid, &record_fd, &go_fd, &rec, &failed);
+                if (r >= 0 && failed) {
+                        msg = format_child_failure(&ctx, &rec, &code);
+                        r = -rec.error ?: -EIO;
+                }
+        }
+        if (r < 0) {
+                if (!msg)
+                        msg = asprintf_safe("%s", strerror(-ERRNO_VALUE(r)));
+                if (!msg)
+                        return -ENOMEM;
+                if (record_failure(root_fd, name, &st, code, msg) < 0)
+                        log_debug("Failed to record the start failure of container '%s'", name);
+                *reterr_exit_code = code;
+                *reterr_msg = TAKE_PTR(msg);
+                return r;
+        }
+
+        /* Record first, so the CLI sees the new state as soon as systemd reports the unit started */
+        now_rfc3339(now);
+        free(st.started_at);
+        free(st.error);
+        st.started_at = strdup(now);
+        st.error = NULL;
+        st.pid = pid;
+        st.exit_code = 0;
+        st.oom_killed = false;
+        r = st.started_at ? container_state_save(root_fd, name, &st) : -ENOMEM;
+        if (r < 0)
+                log_debug_errno(r, "Failed to record the start of container '%s', ignoring: %m", name);
+
+        /* systemd takes the container's PID 1 as its main process before it may run a single instruction
+         * of the payload (the barrier makes sure systemd has read MAINPID=), so a command that exits at once
+         * still has its status recorded. Then we let it exec, and report readiness once execve() worked. */
+        r = sd_notifyf(/* unset_environment= */ false, "MAINPID=%d", (int) pid);
+        if (r <= 0)
+                log_debug_errno(r, "Not notifying systemd (%s), container PID is %d",
+                        r == 0 ? "no $NOTIFY_SOCKET" : "failed", (int) pid);
+        else
+                (void) sd_notify_barrier(/* unset_environment= */ false, 5 * 1000000ULL);
+        if (write(go_fd, "x", 1) != 1)
+                return log_debug_errno(-errno, "Failed to release the container's PID 1: %m");
+        go_fd = safe_close(go_fd);
+
+        if (read_record(record_fd, &rec) > 0) {
+                /* execve() itself failed after all checks: the child exits 126/127 as systemd's main
+                 * process; say why in the journal and in state.json */
+                msg = format_child_failure(&ctx, &rec, &code);
+                if (!msg)
+                        return -ENOMEM;
+                if (record_failure(root_fd, name, &st, code, msg) < 0)
+                        log_debug("Failed to record the start failure of container '%s'", name);
+                *reterr_exit_code = code;
+                *reterr_msg = TAKE_PTR(msg);
+                return 1;
+        }
+        r = sd_notify(/* unset_environment= */ false, "READY=1");
+        if (r > 0)
+                (void) sd_notify_barrier(/* unset_environment= */ false, 5 * 1000000ULL);
+        return 0;
+}
