@@ -1,0 +1,891 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "container-util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "string-util.h"
+#include "strv.h"
+
+/* --- environment ------------------------------------------------------------------------------------------ */
+
+static bool env_name_is_valid(const char *name, size_t n) {
+        if (n == 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (isspace((unsigned char) name[i]) || name[i] == 0)
+                        return false;
+        return true;
+}
+
+int env_arg_parse(const char *arg, char **ret) {
+        const char *eq = strchr(arg, '='), *v;
+        char *s;
+
+        if (!env_name_is_valid(arg, eq ? (size_t) (eq - arg) : strlen(arg)))
+                return -EINVAL;
+        if (eq)
+                s = strdup(arg);
+        else {
+                v = getenv(arg);
+                if (!v) {
+                        *ret = NULL; /* unset in the caller's environment: dropped */
+                        return 0;
+                }
+                s = strjoin(arg, "=", v);
+        }
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int env_file_parse(const char *text, size_t size, char ***ret, unsigned *reterr_line,
+        const char **reterr_reason) {
+        _cleanup_strv_free_ char **l = NULL;
+        const char *p = text, *end = text + size;
+        unsigned line = 0;
+        int r;
+
+        if (memchr(text, 0, size)) {
+                if (reterr_line)
+                        *reterr_line = 0;
+                if (reterr_reason)
+                        *reterr_reason = "the file contains a NUL byte";
+                return -EINVAL;
+        }
+        if (size >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+                p += 3; /* UTF-8 byte order mark */
+        while (p < end) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                size_t n = nl ? (size_t) (nl - p) : (size_t) (end - p);
+                _cleanup_free_ char *s = NULL, *kv = NULL;
+                char *start;
+
+                line++;
+                s = strndup(p, n);
+                if (!s)
+                        return -ENOMEM;
+                p += n + (nl ? 1 : 0);
+                if (n > 0 && s[n - 1] == '\r')
+                        s[n - 1] = 0;
+                start = s;
+                while (isspace((unsigned char) *start))
+                        start++;
+                if (*start == 0 || *start == '#')
+                        continue;
+                r = env_arg_parse(start, &kv);
+                if (r == -EINVAL) {
+                        if (reterr_line)
+                                *reterr_line = line;
+                        if (reterr_reason)
+                                *reterr_reason = start[0] == '=' ? "no variable name"
+                                                                 : "the variable name contains blanks";
+                        return r;
+                }
+                if (r < 0)
+                        return r;
+                if (kv && strv_consume(&l, TAKE_PTR(kv)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int env_merge(char ***env, const char *kv) {
+        size_t klen = strcspn(kv, "=");
+        char *copy;
+
+        copy = strdup(kv);
+        if (!copy)
+                return -ENOMEM;
+        for (char **e = *env; e && *e; e++)
+                if (strncmp(*e, kv, klen) == 0 && ((*e)[klen] == '=' || (*e)[klen] == 0)) {
+                        free(*e);
+                        *e = copy;
+                        return 0;
+                }
+        return strv_consume(env, copy);
+}
+
+/* --- paths and mounts ------------------------------------------------------------------------------------- */
+
+char *path_absolute_clean(const char *p, const char *cwd) {
+        _cleanup_free_ char *joined = NULL;
+        char *out, *o, *tok, *save = NULL;
+
+        joined = p[0] == '/' ? strdup(p) : strjoin(cwd ?: "/", "/", p);
+        if (!joined)
+                return NULL;
+        out = malloc(strlen(joined) + 2);
+        if (!out)
+                return NULL;
+        o = out;
+        *o = 0;
+        for (tok = strtok_r(joined, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+                if (streq(tok, "."))
+                        continue;
+                if (streq(tok, "..")) {
+                        char *slash = strrchr(out, '/');
+                        if (slash) {
+                                *slash = 0;
+                                o = slash;
+                        }
+                        continue;
+                }
+                *o++ = '/';
+                o = stpcpy(o, tok);
+        }
+        if (o == out) {
+                out[0] = '/';
+                out[1] = 0;
+        }
+        return out;
+}
+
+void container_mount_done(ContainerMount *m) {
+        free(m->source);
+        free(m->target);
+        free(m->options);
+        *m = (ContainerMount){};
+}
+
+static bool is_relative_host_path(const char *s) {
+        return streq(s, ".") || streq(s, "..") || startswith(s, "./") || startswith(s, "../");
+}
+
+#define REASON(r)                                                                                           \
+        do {                                                                                                \
+                if (reterr_reason)                                                                          \
+                        *reterr_reason = (r);                                                               \
+        } while (0)
+
+static int mount_target(const char *dst, char **ret, const char **reterr_reason) {
+        char *t;
+
+        if (isempty(dst) || dst[0] != '/') {
+                REASON("the destination must be an absolute path");
+                return -EINVAL;
+        }
+        t = path_absolute_clean(dst, "/");
+        if (!t)
+                return -ENOMEM;
+        if (streq(t, "/")) {
+                free(t);
+                REASON("the destination can't be '/'");
+                return -EINVAL;
+        }
+        *ret = t;
+        return 0;
+}
+
+static int bind_source(const char *src, const char *cwd, char **ret, const char **reterr_reason) {
+        char *s;
+
+        if (isempty(src)) {
+                REASON("the source is empty");
+                return -EINVAL;
+        }
+        if (src[0] != '/' && !is_relative_host_path(src)) {
+                REASON("named volumes are not supported yet; give a host path (absolute, or starting with "
+                       "./ "
+                       "or ../)");
+                return -EOPNOTSUPP;
+        }
+        s = path_absolute_clean(src, cwd);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int volume_spec_parse(const char *spec, const char *cwd, ContainerMount *ret, const char **reterr_reason) {
+        _cleanup_free_ char *copy = NULL, *src = NULL, *dst = NULL;
+        char *fields[4] = {}, *p, *save = NULL;
+        bool ro = false, have_rw = false;
+        size_t n = 0;
+        int r;
+
+        copy = strdup(spec);
+        if (!copy)
+                return -ENOMEM;
+        for (p = copy;; p++) {
+                char *colon = strchr(p, ':');
+                if (n == ELEMENTSOF(fields)) {
+                        REASON("too many colons; use SRC:DST[:OPTIONS]");
+                        return -EINVAL;
+                }
+                fields[n++] = p;
+                if (!colon)
+                        break;
+                *colon = 0;
+                p = colon;
+        }
+        if (n == 1) {
+                REASON("anonymous volumes are not supported yet; use HOST-PATH:CONTAINER-PATH");
+                return -EOPNOTSUPP;
+        }
+        if (n > 3) {
+                REASON("too many colons; use SRC:DST[:OPTIONS]");
+                return -EINVAL;
+        }
+        r = bind_source(fields[0], cwd, &src, reterr_reason);
+        if (r < 0)
+                return r;
+        r = mount_target(fields[1], &dst, reterr_reason);
+        if (r < 0)
+                return r;
+        if (n == 3) {
+                if (isempty(fields[2])) {
+                        REASON("empty options");
+                        return -EINVAL;
+                }
+                for (char *o = strtok_r(fields[2], ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+                        if (streq(o, "ro") || streq(o, "rw")) {
+                                if (have_rw) {
+                                        REASON("'ro' and 'rw' may be given only once");
+                                        return -EINVAL;
+                                }
+                                have_rw = true;
+                                ro = streq(o, "ro");
+                        } else if (streq(o, "z") || streq(o, "Z") || streq(o, "private") ||
+                                streq(o, "rprivate"))
+                                continue; /* SELinux relabeling does not apply; private is what we do */
+                        else {
+                                REASON("unknown option; use ro or rw");
+                                return -EINVAL;
+                        }
+                }
+        }
+        *ret = (ContainerMount){
+                .type = MOUNT_BIND,
+                .source = TAKE_PTR(src),
+                .target = TAKE_PTR(dst),
+                .read_only = ro,
+        };
+        return 0;
+}
+
+static int parse_bool(const char *s) {
+        static const char *const yes[] = { "1", "t", "T", "true", "TRUE", "True" };
+        static const char *const no[] = { "0", "f", "F", "false", "FALSE", "False" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                if (streq(s, yes[i]))
+                        return 1;
+        for (size_t i = 0; i < ELEMENTSOF(no); i++)
+                if (streq(s, no[i]))
+                        return 0;
+        return -EINVAL;
+}
+
+/* Docker's RAMInBytes: 64m, 1g, 512k, 1024b, plain bytes (1024-based). */
+static int parse_size(const char *s, unsigned long long *ret) {
+        unsigned long long v, mult = 1;
+        char *end;
+
+        if (!isdigit((unsigned char) s[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0)
+                return -EINVAL;
+        if (*end) {
+                switch (tolower((unsigned char) *end)) {
+                case 'b':
+                        break;
+                case 'k':
+                        mult = 1ULL << 10;
+                        break;
+                case 'm':
+                        mult = 1ULL << 20;
+                        break;
+                case 'g':
+                        mult = 1ULL << 30;
+                        break;
+                case 't':
+                        mult = 1ULL << 40;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+                end++;
+                if (mult > 1 && tolower((unsigned char) *end) == 'b')
+                        end++;
+                if (*end)
+                        return -EINVAL;
+        }
+        if (v > ULLONG_MAX / mult)
+                return -ERANGE;
+        *ret = v * mult;
+        return 0;
+}
+
+int mount_spec_parse(const char *spec, const char *cwd, ContainerMount *ret, const char **reterr_reason) {
+        _cleanup_free_ char *copy = NULL, *src = NULL, *dst = NULL, *options = NULL;
+        const char *type = NULL, *source = NULL, *target = NULL;
+        unsigned long long size = 0;
+        bool ro = false, have_size = false, have_mode = false;
+        unsigned long mode = 0;
+        char *save = NULL;
+        int r;
+
+        copy = strdup(spec);
+        if (!copy)
+                return -ENOMEM;
+        for (char *f = strtok_r(copy, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+                char *eq = strchr(f, '='), *v = eq ? eq + 1 : NULL;
+
+                if (eq)
+                        *eq = 0;
+                if (streq(f, "readonly") || streq(f, "ro")) {
+                        int b = v ? parse_bool(v) : 1;
+                        if (b < 0) {
+                                REASON("readonly takes true or false");
+                                return -EINVAL;
+                        }
+                        ro = b;
+                        continue;
+                }
+                if (!v) {
+                        REASON("invalid field; use KEY=VALUE");
+                        return -EINVAL;
+                }
+                if (streq(f, "type"))
+                        type = v;
+                else if (streq(f, "source") || streq(f, "src"))
+                        source = v;
+                else if (streq(f, "target") || streq(f, "destination") || streq(f, "dst"))
+                        target = v;
+                else if (streq(f, "tmpfs-size")) {
+                        if (parse_size(v, &size) < 0) {
+                                REASON("invalid tmpfs-size; use a size such as 64m");
+                                return -EINVAL;
+                        }
+                        have_size = true;
+                } else if (streq(f, "tmpfs-mode")) {
+                        char *end;
+                        errno = 0;
+                        mode = strtoul(v, &end, 8);
+                        if (errno != 0 || end == v || *end || mode > 07777) {
+                                REASON("invalid tmpfs-mode; use an octal mode such as 1777");
+                                return -EINVAL;
+                        }
+                        have_mode = true;
+                } else if (streq(f, "consistency"))
+                        continue; /* macOS only; Docker ignores it on Linux too */
+                else if (streq(f, "bind-propagation") && (streq(v, "rprivate") || streq(v, "private")))
+                        continue;
+                else if (streq(f, "bind-propagation")) {
+                        REASON("bind-propagation other than rprivate is not supported yet");
+                        return -EOPNOTSUPP;
+                } else {
+                        REASON("unexpected key; use type, source, target, readonly, tmpfs-size or "
+                               "tmpfs-mode");
+                        return -EINVAL;
+                }
+        }
+        if (!type || streq(type, "volume")) {
+                REASON("volumes are not supported yet; use type=bind or type=tmpfs");
+                return -EOPNOTSUPP;
+        }
+        if (!target) {
+                REASON("target is required");
+                return -EINVAL;
+        }
+        r = mount_target(target, &dst, reterr_reason);
+        if (r < 0)
+                return r;
+
+        if (streq(type, "bind")) {
+                if (have_size || have_mode) {
+                        REASON("tmpfs-size and tmpfs-mode need type=tmpfs");
+                        return -EINVAL;
+                }
+                if (!source) {
+                        REASON("source is required for type=bind");
+                        return -EINVAL;
+                }
+                r = bind_source(source, cwd, &src, reterr_reason);
+                if (r == -EOPNOTSUPP) {
+                        REASON("the source of a bind mount must be a host path");
+                        return -EINVAL;
+                }
+                if (r < 0)
+                        return r;
+                *ret = (ContainerMount){
+                        .type = MOUNT_BIND,
+                        .source = TAKE_PTR(src),
+                        .target = TAKE_PTR(dst),
+                        .read_only = ro,
+                };
+                return 0;
+        }
+        if (streq(type, "tmpfs")) {
+                if (source) {
+                        REASON("source is not allowed for type=tmpfs");
+                        return -EINVAL;
+                }
+                if (have_size && have_mode)
+                        options = asprintf_safe("size=%llu,mode=%lo", size, mode);
+                else if (have_size)
+                        options = asprintf_safe("size=%llu", size);
+                else if (have_mode)
+                        options = asprintf_safe("mode=%lo", mode);
+                if ((have_size || have_mode) && !options)
+                        return -ENOMEM;
+                *ret = (ContainerMount){
+                        .type = MOUNT_TMPFS,
+                        .target = TAKE_PTR(dst),
+                        .read_only = ro,
+                        .options = TAKE_PTR(options),
+                };
+                return 0;
+        }
+        REASON("unknown type; use bind or tmpfs");
+        return -EINVAL;
+}
+
+/* --- restart policy ---------------------------------------------------------------------------------------- */
+
+int restart_spec_parse(const char *s, RestartPolicy *ret, int64_t *ret_max, const char **reterr_reason) {
+        _cleanup_free_ char *name = NULL;
+        const char *colon = strchr(s, ':');
+        long long max = 0;
+        RestartPolicy p;
+
+        name = colon ? strndup(s, (size_t) (colon - s)) : strdup(s);
+        if (!name)
+                return -ENOMEM;
+        p = isempty(name) ? RESTART_NO : restart_policy_from_string(name);
+        if (p < 0) {
+                REASON("use no, always, on-failure[:MAX-RETRIES] or unless-stopped");
+                return -EINVAL;
+        }
+        if (colon) {
+                char *end;
+
+                if (p != RESTART_ON_FAILURE) {
+                        REASON("a maximum retry count can only be used with on-failure");
+                        return -EINVAL;
+                }
+                errno = 0;
+                max = strtoll(colon + 1, &end, 10);
+                if (errno != 0 || end == colon + 1 || *end) {
+                        REASON("the maximum retry count must be a number");
+                        return -EINVAL;
+                }
+                if (max < 0) {
+                        REASON("the maximum retry count can't be negative");
+                        return -EINVAL;
+                }
+        }
+        *ret = p;
+        *ret_max = max;
+        return 0;
+}
+
+/* --- signals ---------------------------------------------------------------------------------------------- */
+
+static const struct {
+        const char *name;
+        int sig;
+} signal_table[] = {
+        { "HUP", SIGHUP },
+        { "INT", SIGINT },
+        { "QUIT", SIGQUIT },
+        { "ILL", SIGILL },
+        { "TRAP", SIGTRAP },
+        { "ABRT", SIGABRT },
+        { "BUS", SIGBUS },
+        { "FPE", SIGFPE },
+        { "KILL", SIGKILL },
+        { "USR1", SIGUSR1 },
+        { "SEGV", SIGSEGV },
+        { "USR2", SIGUSR2 },
+        { "PIPE", SIGPIPE },
+        { "ALRM", SIGALRM },
+        { "TERM", SIGTERM },
+        { "STKFLT", SIGSTKFLT },
+        { "CHLD", SIGCHLD },
+        { "CONT", SIGCONT },
+        { "STOP", SIGSTOP },
+        { "TSTP", SIGTSTP },
+        { "TTIN", SIGTTIN },
+        { "TTOU", SIGTTOU },
+        { "URG", SIGURG },
+        { "XCPU", SIGXCPU },
+        { "XFSZ", SIGXFSZ },
+        { "VTALRM", SIGVTALRM },
+        { "PROF", SIGPROF },
+        { "WINCH", SIGWINCH },
+        { "IO", SIGIO },
+        { "PWR", SIGPWR },
+        { "SYS", SIGSYS },
+        /* aliases, recognised but never printed */
+        { "IOT", SIGIOT },
+        { "POLL", SIGPOLL },
+        { "CLD", SIGCHLD },
+};
+
+static int parse_small_int(const char *s, int *ret) {
+        char *end;
+        long v;
+
+        if (!isdigit((unsigned char) s[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno != 0 || *end || v > 1000)
+                return -EINVAL;
+        *ret = (int) v;
+        return 0;
+}
+
+int signal_from_string(const char *s) {
+        const char *n;
+        int v;
+
+        if (isempty(s))
+                return -EINVAL;
+        if (parse_small_int(s, &v) >= 0)
+                return v >= 1 && v <= SIGRTMAX && (v < 32 || v >= SIGRTMIN) ? v : -EINVAL;
+
+        n = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+        for (size_t i = 0; i < ELEMENTSOF(signal_table); i++)
+                if (strcasecmp(n, signal_table[i].name) == 0)
+                        return signal_table[i].sig;
+        if (strncasecmp(n, "RTMIN", 5) == 0) {
+                if (n[5] == 0)
+                        return SIGRTMIN;
+                if (n[5] == '+' && parse_small_int(n + 6, &v) >= 0 && v <= SIGRTMAX - SIGRTMIN)
+                        return SIGRTMIN + v;
+        }
+        if (strncasecmp(n, "RTMAX", 5) == 0) {
+                if (n[5] == 0)
+                        return SIGRTMAX;
+                if (n[5] == '-' && parse_small_int(n + 6, &v) >= 0 && v <= SIGRTMAX - SIGRTMIN)
+                        return SIGRTMAX - v;
+        }
+        return -EINVAL;
+}
+
+char *signal_to_name(int sig) {
+        for (size_t i = 0; i < ELEMENTSOF(signal_table); i++)
+                if (signal_table[i].sig == sig)
+                        return strjoin("SIG", signal_table[i].name);
+        if (sig == SIGRTMIN)
+                return strdup("SIGRTMIN");
+        if (sig > SIGRTMIN && sig <= SIGRTMAX)
+                return asprintf_safe("SIGRTMIN+%d", sig - SIGRTMIN);
+        return NULL;
+}
+
+int signal_normalize(const char *s, char **ret) {
+        int sig = signal_from_string(s);
+        char *n;
+
+        if (sig < 0)
+                return sig;
+        n = signal_to_name(sig);
+        if (!n)
+                return -ENOMEM;
+        *ret = n;
+        return 0;
+}
+
+/* --- Entrypoint and Cmd ------------------------------------------------------------------------------------- */
+
+static int strv_extend_strv(char ***l, char *const *add) {
+        STRV_FOREACH(a, add)
+                if (strv_extend(l, *a) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+int command_resolve(char *const *image_entrypoint, char *const *image_cmd, const char *entrypoint_flag,
+        char *const *args, char ***ret_entrypoint, char ***ret_cmd, char ***ret_argv) {
+        _cleanup_strv_free_ char **ep = NULL, **cmd = NULL, **argv = NULL;
+
+        if (entrypoint_flag) {
+                /* --entrypoint replaces the image's, and drops the image's Cmd with it; "" means none */
+                if (!isempty(entrypoint_flag) && strv_extend(&ep, entrypoint_flag) < 0)
+                        return -ENOMEM;
+        } else if (strv_extend_strv(&ep, image_entrypoint) < 0)
+                return -ENOMEM;
+
+        if (strv_length(args) > 0) {
+                if (strv_extend_strv(&cmd, args) < 0)
+                        return -ENOMEM;
+        } else if (!entrypoint_flag && strv_extend_strv(&cmd, image_cmd) < 0)
+                return -ENOMEM;
+
+        if (strv_extend_strv(&argv, ep) < 0 || strv_extend_strv(&argv, cmd) < 0)
+                return -ENOMEM;
+        if (strv_length(argv) == 0 || isempty(argv[0]))
+                return -ENOEXEC;
+
+        *ret_entrypoint = TAKE_PTR(ep);
+        *ret_cmd = TAKE_PTR(cmd);
+        *ret_argv = TAKE_PTR(argv);
+        return 0;
+}
+
+/* --- generated names -------------------------------------------------------------------------------------- */
+
+static const char *const name_adjectives[] = {
+        "amber",
+        "brave",
+        "brisk",
+        "calm",
+        "clever",
+        "cosy",
+        "crisp",
+        "daring",
+        "deft",
+        "eager",
+        "early",
+        "fair",
+        "fearless",
+        "gentle",
+        "glad",
+        "golden",
+        "hardy",
+        "humble",
+        "jolly",
+        "keen",
+        "kind",
+        "lively",
+        "lucky",
+        "mellow",
+        "merry",
+        "misty",
+        "nimble",
+        "noble",
+        "patient",
+        "placid",
+        "plucky",
+        "quiet",
+        "rapid",
+        "salty",
+        "serene",
+        "silver",
+        "steady",
+        "sturdy",
+        "sunny",
+        "swift",
+        "tidy",
+        "trusty",
+        "vivid",
+        "windy",
+};
+
+static const char *const name_nouns[] = {
+        "anchor",
+        "barge",
+        "beacon",
+        "bollard",
+        "buoy",
+        "cabin",
+        "capstan",
+        "compass",
+        "current",
+        "cutter",
+        "dinghy",
+        "dock",
+        "dory",
+        "ferry",
+        "galley",
+        "gull",
+        "harbor",
+        "hull",
+        "jetty",
+        "keel",
+        "ketch",
+        "lagoon",
+        "lantern",
+        "mast",
+        "mooring",
+        "oar",
+        "pier",
+        "pilot",
+        "quay",
+        "reef",
+        "rudder",
+        "sail",
+        "schooner",
+        "skiff",
+        "sloop",
+        "tide",
+        "tiller",
+        "trawler",
+        "wharf",
+        "yawl",
+};
+
+char *container_name_generate(uint64_t rnd, unsigned attempt) {
+        const char *a = name_adjectives[rnd % ELEMENTSOF(name_adjectives)];
+        const char *n = name_nouns[(rnd / ELEMENTSOF(name_adjectives)) % ELEMENTSOF(name_nouns)];
+
+        if (attempt == 0)
+                return strjoin(a, "_", n);
+        return asprintf_safe("%s_%s%u", a, n, (unsigned) ((rnd >> 32) % 10));
+}
+
+/* --- systemd --------------------------------------------------------------------------------------------- */
+
+int container_unit_refresh(sd_bus *bus, const char *unit, sd_bus_error *error) {
+        UnitState s;
+        int r;
+
+        r = bus_get_unit_state(bus, unit, &s, error);
+        if (r < 0)
+                return r;
+        if (!s.need_daemon_reload)
+                return 0;
+        /* A unit of this name from before (failed, or kept loaded) still holds the old settings: resetting it
+         * lets systemd unload it, and the next reference loads it fresh. */
+        r = bus_reset_failed_unit(bus, unit, error);
+        if (r < 0)
+                return r;
+        r = bus_get_unit_state(bus, unit, &s, error);
+        if (r < 0)
+                return r;
+        if (!s.need_daemon_reload)
+                return 0;
+        return bus_reload_manager(bus, error);
+}
+
+int sleep_usec(uint64_t usec) {
+        struct timespec ts = {
+                .tv_sec = (time_t) (usec / 1000000u),
+                .tv_nsec = (long) (usec % 1000000u) * 1000,
+        };
+
+        return nanosleep(&ts, NULL) < 0 ? -errno : 0;
+}
+
+int container_unit_stop(sd_bus *bus, const char *unit, int64_t timeout_sec, bool force,
+        sd_bus_error *error) {
+        _cleanup_(bus_job_waiter_freep) BusJobWaiter *w = NULL;
+        int r;
+
+        r = bus_job_waiter_new(bus, &w);
+        if (r < 0)
+                return r;
+        r = bus_job_waiter_enqueue(w, "StopUnit", unit, "replace", error);
+        if (r < 0)
+                return r;
+        if (force)
+                /* best effort: the stop job finishes either way */
+                (void) bus_kill_unit(bus, unit, "all", SIGKILL, NULL);
+        else if (timeout_sec >= 0) {
+                /* systemd's TimeoutStopSec= comes from the drop-in and can't be changed at runtime for a
+                 * unit that is not transient, so `stop -t` is enforced here: SIGKILL whatever is left */
+                r = bus_job_waiter_wait(w, (uint64_t) timeout_sec * 1000000u, NULL);
+                if (r == 0)
+                        return 0;
+                if (r != -ETIMEDOUT)
+                        return r;
+                (void) bus_kill_unit(bus, unit, "all", SIGKILL, NULL);
+        }
+        r = bus_job_waiter_wait(w, UINT64_MAX, NULL);
+        if (r < 0)
+                return r;
+        /* A PID 1 that ignores SIGTERM ends killed by SIGKILL, which systemd calls "failed". A container
+         * stopped on request is simply stopped (Docker: "Exited (137)"); its exit code is in state.json. */
+        (void) bus_reset_failed_unit(bus, unit, NULL);
+        return 0;
+}
+
+int container_unit_start(sd_bus *bus, const char *unit, sd_bus_error *error) {
+        _cleanup_(bus_job_waiter_freep) BusJobWaiter *w = NULL;
+        const char *result;
+        UnitState s;
+        uint32_t restarts;
+        int r;
+
+        r = bus_reset_failed_unit(bus, unit, error);
+        if (r < 0)
+                return r;
+        r = container_unit_refresh(bus, unit, error);
+        if (r < 0)
+                return r;
+        r = bus_get_unit_state(bus, unit, &s, error);
+        if (r < 0)
+                return r;
+        restarts = s.n_restarts;
+
+        r = bus_job_waiter_new(bus, &w);
+        if (r < 0)
+                return r;
+        r = bus_job_waiter_enqueue(w, "StartUnit", unit, "replace", error);
+        if (r < 0)
+                return r;
+        for (;;) {
+                r = bus_job_waiter_wait(w, 50 * 1000, &result);
+                if (r == 0)
+                        return streq(result, "done") ? 0 : 1;
+                if (r != -ETIMEDOUT)
+                        return r;
+                /* With a restart policy, a container that fails to start is restarted by systemd and the
+                 * start job never ends. Docker reports the first failure and leaves the container stopped. */
+                r = bus_get_unit_state(bus, unit, &s, error);
+                if (r < 0)
+                        return r;
+                if (streq(s.sub_state, "auto-restart") || s.n_restarts > restarts) {
+                        r = container_unit_stop(bus, unit, -1, false, error);
+                        return r < 0 ? r : 1;
+                }
+        }
+}
+
+int container_start_error(int root_fd, const char *name, char **ret_msg, int *ret_exit_code) {
+        ContainerState st;
+        int r;
+
+        r = container_state_load(root_fd, name, &st);
+        if (r < 0)
+                return r;
+        if (isempty(st.error)) {
+                container_state_done(&st);
+                *ret_msg = NULL;
+                *ret_exit_code = 125;
+                return 0;
+        }
+        *ret_msg = TAKE_PTR(st.error);
+        *ret_exit_code = st.exit_code >= 125 && st.exit_code <= 127 ? (int) st.exit_code : 125;
+        container_state_done(&st);
+        return 0;
+}
+
+int container_exit_code(int root_fd, const char *name, const UnitState *unit) {
+        ContainerState st;
+        int code = -1;
+
+        if (container_state_load(root_fd, name, &st) >= 0) {
+                if (st.finished_at)
+                        code = (int) st.exit_code;
+                container_state_done(&st);
+        }
+        if (code >= 0)
+                return code;
+        if (!unit)
+                return 0;
+        switch (unit->exec_main_code) {
+        case CLD_EXITED:
+                return unit->exec_main_status;
+        case CLD_KILLED:
+        case CLD_DUMPED:
+                return 128 + unit->exec_main_status;
+        default:
+                return 0;
+        }
+}

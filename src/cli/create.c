@@ -1,0 +1,1011 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <systemd/sd-journal.h>
+
+#include "cli.h"
+#include "container-unit.h"
+#include "container-util.h"
+#include "fd-util.h"
+#include "fileio.h"
+#include "image-config.h"
+#include "json-util.h"
+#include "log.h"
+#include "reference.h"
+#include "string-util.h"
+#include "strv.h"
+
+#define ENV_FILE_MAX (1024u * 1024u)
+
+static bool arg_detach = false;
+static const char *arg_name = NULL;
+static char **arg_env = NULL; /* -e, in order */
+static char **arg_env_file = NULL; /* from --env-file, in order */
+static ContainerMount *arg_mounts = NULL;
+static size_t arg_n_mounts = 0;
+static const char *arg_workdir = NULL;
+static const char *arg_user = NULL;
+static const char *arg_entrypoint = NULL; /* NULL: not given; "": reset */
+static const char *arg_hostname = NULL;
+static bool arg_rm = false;
+static bool arg_init = false;
+static RestartPolicy arg_restart = RESTART_NO;
+static int64_t arg_restart_max = 0;
+static NetworkMode arg_network = NETWORK_NONE;
+static char **arg_labels = NULL;
+static char *arg_stop_signal = NULL;
+static int64_t arg_stop_timeout = INT64_MIN; /* unset */
+
+static void args_free(void) {
+        arg_env = strv_free(arg_env);
+        arg_env_file = strv_free(arg_env_file);
+        for (size_t i = 0; i < arg_n_mounts; i++)
+                container_mount_done(arg_mounts + i);
+        free(arg_mounts);
+        arg_mounts = NULL;
+        arg_n_mounts = 0;
+        arg_labels = strv_free(arg_labels);
+        free(arg_stop_signal);
+        arg_stop_signal = NULL;
+}
+
+static void help(bool run) {
+        const char *v = run ? "run" : "create";
+
+        printf("Usage: berth %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n"
+               "\n"
+               "%s. IMAGE is a reference (berth-demo, busybox:1.36) or an image ID (or a unique\n"
+               "prefix of one). The container is the systemd unit berth@NAME.service.\n"
+               "\n"
+               "Options:\n",
+                v,
+                run ? "Create and start a container; without -d, show its output until it exits and exit\n"
+                      "with its exit code"
+                    : "Create a container without starting it and print its ID");
+        if (run)
+                printf("  -d, --detach                 Run in the background and print the container ID\n");
+        printf("  -e, --env KEY=VAL|KEY        Set an environment variable (a bare KEY takes this\n"
+               "                               shell's value, and is dropped if unset)\n"
+               "      --env-file FILE          Read variables from FILE (KEY=VAL or KEY lines, '#' "
+               "comments)\n"
+               "      --entrypoint CMD         Override the image's entrypoint (drops its CMD; \"\" "
+               "resets)\n"
+               "  -h, --hostname NAME          Container host name (default: the first 12 ID digits)\n"
+               "      --init                   Run a minimal init as PID 1 that reaps zombies\n"
+               "  -l, --label KEY=VAL          Set a label\n"
+               "      --mount SPEC             type=bind,source=PATH,target=PATH[,readonly] or\n"
+               "                               type=tmpfs,target=PATH[,tmpfs-size=64m][,tmpfs-mode=1777]\n"
+               "      --name NAME              Container name (default: a generated adjective_noun)\n"
+               "      --network, --net MODE    none (default, loopback only) or host\n"
+               "      --restart POLICY         no (default), always, on-failure[:MAX-RETRIES] or\n"
+               "                               unless-stopped (systemd's Restart=; always and\n"
+               "                               unless-stopped also start the container at boot)\n"
+               "      --rm                     Remove the container when it exits\n"
+               "      --stop-signal SIGNAL     Signal that stops the container (default SIGTERM)\n"
+               "      --stop-timeout SECONDS   Time to wait after the stop signal before SIGKILL (default "
+               "10)\n"
+               "  -u, --user USER[:GROUP]      User (name or UID) and group to run as\n"
+               "  -v, --volume SRC:DST[:ro|rw] Bind mount a host path (absolute, or ./ ../ relative)\n"
+               "  -w, --workdir DIR            Working directory inside the container\n"
+               "      --help                   Show this help\n"
+               "\n"
+               "Not supported yet: -p/--publish, -P/--publish-all, -i/--interactive, -t/--tty, named\n"
+               "volumes, --network bridge.\n");
+}
+
+static int stat_bind_source(const char *verb, const ContainerMount *m) {
+        struct stat st;
+
+        if (m->type != MOUNT_BIND)
+                return 0;
+        if (stat(m->source, &st) < 0) {
+                if (errno == ENOENT)
+                        log_error("invalid mount config for type \"bind\": bind source path does not exist: "
+                                  "%s",
+                                m->source);
+                else
+                        log_error_errno(-errno,
+                                "invalid mount config for type \"bind\": cannot access '%s': %m", m->source);
+                return -EXIT_USAGE;
+        }
+        return 0;
+}
+
+static int add_mount(const char *verb, const char *flag, const char *spec, bool volume) {
+        _cleanup_free_ char *cwd = NULL;
+        const char *reason = NULL;
+        ContainerMount m = {}, *a;
+        int r;
+
+        cwd = getcwd(NULL, 0);
+        if (!cwd)
+                return log_error_errno(-errno, "Failed to get the current directory: %m"), -EXIT_USAGE;
+        r = volume ? volume_spec_parse(spec, cwd, &m, &reason) : mount_spec_parse(spec, cwd, &m, &reason);
+        if (r == -ENOMEM)
+                return log_error_errno(r, "Out of memory"), -EXIT_USAGE;
+        if (r < 0)
+                return -cli_usage_error(verb, "invalid %s '%s': %s", flag, spec, reason ?: "invalid value");
+        for (size_t i = 0; i < arg_n_mounts; i++)
+                if (streq(arg_mounts[i].target, m.target)) {
+                        cli_usage_error(verb, "duplicate mount point: %s", m.target);
+                        container_mount_done(&m);
+                        return -EXIT_USAGE;
+                }
+        r = stat_bind_source(verb, &m);
+        if (r < 0) {
+                container_mount_done(&m);
+                return r;
+        }
+        a = realloc(arg_mounts, (arg_n_mounts + 1) * sizeof(ContainerMount));
+        if (!a) {
+                container_mount_done(&m);
+                return log_error_errno(-ENOMEM, "Out of memory"), -EXIT_USAGE;
+        }
+        arg_mounts = a;
+        arg_mounts[arg_n_mounts++] = m;
+        return 0;
+}
+
+static int read_env_file(const char *verb, const char *path) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *text = NULL;
+        const char *reason = NULL;
+        unsigned line = 0;
+        size_t size;
+        int r;
+
+        r = read_full_file_at(AT_FDCWD, path, ENV_FILE_MAX, &text, &size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read --env-file '%s': %m", path), -EXIT_USAGE;
+        r = env_file_parse(text, size, &l, &line, &reason);
+        if (r == -EINVAL)
+                return -cli_usage_error(verb, "invalid --env-file '%s', line %u: %s", path, line, reason);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse --env-file '%s': %m", path), -EXIT_USAGE;
+        STRV_FOREACH(e, l)
+                if (env_merge(&arg_env_file, *e) < 0)
+                        return log_error_errno(-ENOMEM, "Out of memory"), -EXIT_USAGE;
+        return 0;
+}
+
+static bool hostname_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 64 || s[0] == '-' || s[0] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.", s[i]))
+                        return false;
+        return true;
+}
+
+static bool user_is_valid(const char *s) {
+        if (isempty(s) || strlen(s) > 256)
+                return false;
+        for (; *s; s++)
+                if (*s <= ' ' || *s == 127)
+                        return false;
+        return true;
+}
+
+static int parse_argv(bool run, int argc, char *argv[]) {
+        enum {
+                ARG_ENV_FILE = 0x100,
+                ARG_ENTRYPOINT,
+                ARG_INIT,
+                ARG_MOUNT,
+                ARG_NAME,
+                ARG_NETWORK,
+                ARG_RESTART,
+                ARG_RM,
+                ARG_STOP_SIGNAL,
+                ARG_STOP_TIMEOUT,
+                ARG_HELP,
+        };
+#define COMMON_OPTIONS                                                                                      \
+        { "env", required_argument, NULL, 'e' }, { "env-file", required_argument, NULL, ARG_ENV_FILE },     \
+                { "entrypoint", required_argument, NULL, ARG_ENTRYPOINT },                                  \
+                { "hostname", required_argument, NULL, 'h' }, { "init", no_argument, NULL, ARG_INIT },      \
+                { "label", required_argument, NULL, 'l' }, { "mount", required_argument, NULL, ARG_MOUNT }, \
+                { "name", required_argument, NULL, ARG_NAME },                                              \
+                { "network", required_argument, NULL, ARG_NETWORK },                                        \
+                { "net", required_argument, NULL, ARG_NETWORK },                                            \
+                { "restart", required_argument, NULL, ARG_RESTART }, { "rm", no_argument, NULL, ARG_RM },   \
+                { "stop-signal", required_argument, NULL, ARG_STOP_SIGNAL },                                \
+                { "stop-timeout", required_argument, NULL, ARG_STOP_TIMEOUT },                              \
+                { "user", required_argument, NULL, 'u' }, { "volume", required_argument, NULL, 'v' },       \
+                { "workdir", required_argument, NULL, 'w' }, { "publish", required_argument, NULL, 'p' },   \
+                { "publish-all", no_argument, NULL, 'P' }, { "interactive", no_argument, NULL, 'i' },       \
+                { "tty", no_argument, NULL, 't' }, {                                                        \
+                "help", no_argument, NULL, ARG_HELP                                                         \
+        }
+        static const struct option run_options[] = {
+                COMMON_OPTIONS,
+                { "detach", no_argument, NULL, 'd' },
+                {},
+        };
+        static const struct option create_options[] = {
+                COMMON_OPTIONS,
+                {},
+        };
+#undef COMMON_OPTIONS
+        const char *verb = run ? "run" : "create", *reason = NULL;
+        bool restart_set = false;
+        int c, r;
+
+        /* "+": options end at IMAGE; what follows is the container's command line */
+        while ((c = cli_getopt(verb, argc, argv, run ? "+de:h:l:u:v:w:p:Pit" : "+e:h:l:u:v:w:p:Pit",
+                        run ? run_options : create_options)) >= 0)
+                switch (c) {
+                case 'd':
+                        arg_detach = true;
+                        break;
+                case 'e': {
+                        char *kv = NULL;
+                        r = env_arg_parse(optarg, &kv);
+                        if (r == -EINVAL)
+                                return -cli_usage_error(verb,
+                                        "invalid --env '%s': the variable needs a name "
+                                        "without blanks",
+                                        optarg);
+                        if (r < 0 || (kv && env_merge(&arg_env, kv) < 0)) {
+                                free(kv);
+                                return log_error_errno(-ENOMEM, "Out of memory"), -EXIT_USAGE;
+                        }
+                        free(kv);
+                        break;
+                }
+                case ARG_ENV_FILE:
+                        r = read_env_file(verb, optarg);
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_ENTRYPOINT:
+                        arg_entrypoint = optarg;
+                        break;
+                case 'h':
+                        if (!hostname_is_valid(optarg))
+                                return -cli_usage_error(verb,
+                                        "invalid --hostname '%s': use letters, digits, "
+                                        "'-' and '.', at most 64",
+                                        optarg);
+                        arg_hostname = optarg;
+                        break;
+                case ARG_INIT:
+                        arg_init = true;
+                        break;
+                case 'l': {
+                        const char *eq = strchr(optarg, '=');
+                        if (eq == optarg || isempty(optarg))
+                                return -cli_usage_error(verb, "invalid --label '%s': use KEY=VALUE", optarg);
+                        r = eq ? env_merge(&arg_labels, optarg)
+                               : strv_consume(&arg_labels, strjoin(optarg, "="));
+                        if (r < 0)
+                                return log_error_errno(r, "Out of memory"), -EXIT_USAGE;
+                        break;
+                }
+                case ARG_MOUNT:
+                        r = add_mount(verb, "--mount", optarg, false);
+                        if (r < 0)
+                                return r;
+                        break;
+                case 'v':
+                        r = add_mount(verb, "--volume", optarg, true);
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_NAME: {
+                        const char *n = optarg[0] == '/' ? optarg + 1 : optarg;
+                        if (!container_name_is_valid(n))
+                                return -cli_usage_error(verb,
+                                        "invalid --name '%s': only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+                                        "are allowed",
+                                        optarg);
+                        arg_name = n;
+                        break;
+                }
+                case ARG_NETWORK:
+                        if (streq(optarg, "bridge") || streq(optarg, "default"))
+                                return -cli_usage_error(verb,
+                                        "--network %s is not supported yet; use none or host", optarg);
+                        arg_network = network_mode_from_string(optarg);
+                        if (arg_network < 0)
+                                return -cli_usage_error(verb, "invalid --network '%s': use none or host",
+                                        optarg);
+                        break;
+                case ARG_RESTART:
+                        r = restart_spec_parse(optarg, &arg_restart, &arg_restart_max, &reason);
+                        if (r == -ENOMEM)
+                                return log_error_errno(r, "Out of memory"), -EXIT_USAGE;
+                        if (r < 0)
+                                return -cli_usage_error(verb, "invalid --restart '%s': %s", optarg, reason);
+                        restart_set = true;
+                        break;
+                case ARG_RM:
+                        arg_rm = true;
+                        break;
+                case ARG_STOP_SIGNAL:
+                        free(arg_stop_signal);
+                        arg_stop_signal = NULL;
+                        r = signal_normalize(optarg, &arg_stop_signal);
+                        if (r == -ENOMEM)
+                                return log_error_errno(r, "Out of memory"), -EXIT_USAGE;
+                        if (r < 0)
+                                return -cli_usage_error(verb,
+                                        "invalid --stop-signal '%s': not a signal name or "
+                                        "number",
+                                        optarg);
+                        break;
+                case ARG_STOP_TIMEOUT: {
+                        char *end;
+                        long long t;
+                        errno = 0;
+                        t = strtoll(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end || t < -1 || t > 100000000)
+                                return -cli_usage_error(verb,
+                                        "invalid --stop-timeout '%s': use a number of "
+                                        "seconds (-1: wait for ever)",
+                                        optarg);
+                        arg_stop_timeout = t;
+                        break;
+                }
+                case 'u':
+                        if (!user_is_valid(optarg))
+                                return -cli_usage_error(verb,
+                                        "invalid --user '%s': use USER[:GROUP] or "
+                                        "UID[:GID]",
+                                        optarg);
+                        arg_user = optarg;
+                        break;
+                case 'w':
+                        if (optarg[0] != '/')
+                                return -cli_usage_error(verb,
+                                        "invalid --workdir '%s': it needs to be an "
+                                        "absolute path",
+                                        optarg);
+                        arg_workdir = optarg;
+                        break;
+                case 'p':
+                case 'P':
+                        return -cli_usage_error(verb,
+                                "-p/--publish and -P/--publish-all are not supported yet");
+                case 'i':
+                case 't':
+                        return -cli_usage_error(verb, "-i/--interactive and -t/--tty are not supported yet");
+                case ARG_HELP:
+                        help(run);
+                        return 0;
+                }
+        if (c != -1)
+                return c;
+        if (optind >= argc)
+                return -cli_usage_error(verb,
+                        "\"%s\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]", verb);
+        if (arg_rm && restart_set && arg_restart != RESTART_NO)
+                return -cli_usage_error(verb, "conflicting options: --restart %s and --rm",
+                        restart_policy_to_string(arg_restart));
+        return 1;
+}
+
+/* Strings of a JSON array member of the image config, NULL when absent or not an array. */
+static int json_strv(struct json_object *o, const char *key, char ***ret) {
+        struct json_object *a = json_get_array(o, key);
+        _cleanup_strv_free_ char **l = NULL;
+
+        for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+                struct json_object *v = json_object_array_get_idx(a, i);
+                if (json_object_is_type(v, json_type_string) &&
+                        strv_extend(&l, json_object_get_string(v)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int build_container(ImageRecord *img, const char *image_arg, char **cmd_args, Container **ret) {
+        _cleanup_(container_freep) Container *c = NULL;
+        _cleanup_strv_free_ char **img_ep = NULL, **img_cmd = NULL, **img_env = NULL, **argv = NULL;
+        struct json_object *cfg = json_get_object(img->config, "config"), *labels;
+        char id[65], created[64];
+        const char *s;
+        int r;
+
+        c = calloc(1, sizeof(Container));
+        if (!c)
+                return -ENOMEM;
+        r = container_new_id(id);
+        if (r < 0)
+                return r;
+        image_config_now(created);
+        c->id = strdup(id);
+        c->created = strdup(created);
+        c->image_id = strdup(img->id);
+        c->image_name = strdup(image_arg);
+        c->layers = strv_copy(img->layers);
+        if (!c->id || !c->created || !c->image_id || !c->image_name || (img->layers && !c->layers))
+                return -ENOMEM;
+
+        if (json_strv(cfg, "Entrypoint", &img_ep) < 0 || json_strv(cfg, "Cmd", &img_cmd) < 0 ||
+                json_strv(cfg, "Env", &img_env) < 0)
+                return -ENOMEM;
+        r = command_resolve(img_ep, img_cmd, arg_entrypoint, cmd_args, &c->entrypoint, &c->cmd, &argv);
+        if (r < 0)
+                return r;
+        c->path = strdup(argv[0]);
+        c->args = strv_copy(argv + 1);
+        if (!c->path || !c->args)
+                return -ENOMEM;
+
+        /* image Env, then --env-file, then -e; a later value of a key replaces the earlier one in place */
+        STRV_FOREACH(e, img_env)
+                if (strchr(*e, '=') && env_merge(&c->env, *e) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH(e, arg_env_file)
+                if (env_merge(&c->env, *e) < 0)
+                        return -ENOMEM;
+        STRV_FOREACH(e, arg_env)
+                if (env_merge(&c->env, *e) < 0)
+                        return -ENOMEM;
+
+        s = arg_user ?: json_get_string(cfg, "User");
+        c->user = strdup(s ?: "");
+        s = arg_workdir ?: json_get_string(cfg, "WorkingDir");
+        if (!isempty(s) && s[0] != '/')
+                s = NULL; /* an image with a relative WorkingDir: ignore it rather than fail later */
+        c->working_dir = strdup(s ?: "");
+        if (!c->user || !c->working_dir)
+                return -ENOMEM;
+
+        if (arg_hostname)
+                c->hostname = strdup(arg_hostname);
+        else if (arg_network == NETWORK_HOST) {
+                char h[256] = {};
+                (void) gethostname(h, sizeof(h) - 1);
+                c->hostname = strdup(h);
+        } else
+                c->hostname = strndup(id, 12);
+        if (!c->hostname)
+                return -ENOMEM;
+
+        /* image labels, overridden by --label */
+        labels = json_get_object(cfg, "Labels");
+        if (labels) {
+                json_object_object_foreach(labels, k, v) {
+                        if (!json_object_is_type(v, json_type_string))
+                                continue;
+                        if (strv_consume(&c->labels, strjoin(k, "=", json_object_get_string(v))) < 0)
+                                return -ENOMEM;
+                }
+        }
+        STRV_FOREACH(l, arg_labels)
+                if (env_merge(&c->labels, *l) < 0)
+                        return -ENOMEM;
+
+        if (arg_stop_signal)
+                c->stop_signal = strdup(arg_stop_signal);
+        else if ((s = json_get_string(cfg, "StopSignal")) && signal_normalize(s, &c->stop_signal) < 0)
+                log_warning("The image's StopSignal '%s' is not a signal, ignoring", s);
+        if (arg_stop_signal && !c->stop_signal)
+                return -ENOMEM;
+        c->stop_timeout = arg_stop_timeout != INT64_MIN ? arg_stop_timeout : 10;
+
+        c->network_mode = arg_network;
+        c->restart_policy = arg_restart;
+        c->restart_max = arg_restart_max;
+        c->init = arg_init;
+        /* `run --rm` in the foreground removes the container itself after reading the exit code; in the
+         * background berth-runtime's ExecStopPost= does it */
+        c->auto_remove = arg_rm && arg_detach;
+
+        if (arg_n_mounts > 0) {
+                c->mounts = calloc(arg_n_mounts, sizeof(ContainerMount));
+                if (!c->mounts)
+                        return -ENOMEM;
+                for (size_t i = 0; i < arg_n_mounts; i++) {
+                        ContainerMount *m = c->mounts + i;
+                        c->n_mounts = i + 1;
+                        m->type = arg_mounts[i].type;
+                        m->read_only = arg_mounts[i].read_only;
+                        m->target = strdup(arg_mounts[i].target);
+                        m->source = arg_mounts[i].source ? strdup(arg_mounts[i].source) : NULL;
+                        m->options = arg_mounts[i].options ? strdup(arg_mounts[i].options) : NULL;
+                        if (!m->target || (arg_mounts[i].source && !m->source) ||
+                                (arg_mounts[i].options && !m->options))
+                                return -ENOMEM;
+                }
+        }
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* A containers/NAME directory without config.json is either a create in progress (its owner holds a flock
+ * on it) or debris of a create that was killed. Returns 1 if it was debris and has been removed. */
+static int remove_stale_claim(int root_fd, const char *name) {
+        _cleanup_free_ char *dir = strjoin("containers/", name),
+                            *cfg = strjoin("containers/", name, "/config.json");
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        if (!dir || !cfg)
+                return -ENOMEM;
+        fd = openat(root_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 1 : -errno;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return 0; /* being created right now */
+        if (faccessat(root_fd, cfg, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                return 0;
+        /* the owner flocks it right after mkdir; allow for that moment */
+        if (fstat(fd, &st) < 0 || st.st_mtime > time(NULL) - 10)
+                return 0;
+        return container_files_remove(root_fd, BERTH_UNIT_DIR, name) < 0 ? 0 : 1;
+}
+
+static void print_conflict(int root_fd, const char *name) {
+        _cleanup_(container_freep) Container *other = NULL;
+
+        if (container_load(root_fd, name, &other) >= 0)
+                log_error("Conflict. The container name \"/%s\" is already in use by container \"%s\". You "
+                          "have "
+                          "to remove (or rename) that container to be able to reuse that name.",
+                        name, other->id);
+        else
+                log_error("Conflict. The container name \"/%s\" is already in use (a container of that name "
+                          "is "
+                          "being created).",
+                        name);
+}
+
+/* Claims containers/NAME with mkdir, atomically; the returned fd holds a flock on it while we fill it.
+ * Returns 0, -EEXIST after printing the conflict, or another error. */
+static int claim_name(int root_fd, const char *name, int *ret_fd) {
+        _cleanup_free_ char *dir = strjoin("containers/", name);
+        int fd;
+
+        if (!dir)
+                return -ENOMEM;
+        for (unsigned attempt = 0;; attempt++) {
+                if (mkdirat(root_fd, dir, 0700) >= 0)
+                        break;
+                if (errno != EEXIST)
+                        return -errno;
+                if (attempt == 0 && remove_stale_claim(root_fd, name) > 0)
+                        continue;
+                return -EEXIST;
+        }
+        fd = openat(root_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        (void) flock(fd, LOCK_EX);
+        *ret_fd = fd;
+        return 0;
+}
+
+static int image_not_found(const char *verb, const char *image_arg) {
+        _cleanup_(image_reference_freep) ImageReference *ref = NULL;
+        _cleanup_free_ char *shown = NULL, *full = NULL;
+        const char *reason = NULL;
+
+        if (image_reference_parse(image_arg, &ref, &reason) < 0)
+                return cli_usage_error(verb, "invalid reference format '%s': %s", image_arg,
+                        reason ?: "invalid reference");
+        full = image_reference_to_string(ref);
+        shown = full ? cli_familiar_reference(full) : NULL;
+        fprintf(stderr, "Unable to find image '%s' locally\n", shown ?: image_arg);
+        log_error("'berth pull' is not available yet: images come from 'berth import' (see 'berth import "
+                  "--help')");
+        return EXIT_USAGE;
+}
+
+/* Creates the container: returns an exit code, and the container on success. */
+static int create_container(const char *verb, ImageStore *store, sd_bus *bus, const char *image_arg,
+        char **cmd_args, Container **ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(image_record_freep) ImageRecord *img = NULL;
+        _cleanup_(container_freep) Container *c = NULL;
+        _cleanup_free_ char *unit = NULL;
+        _cleanup_close_ int claim_fd = -EBADF;
+        int root_fd = image_store_root_fd(store), r, ret_code = EXIT_USAGE;
+        const char *dropin_root;
+        bool claimed = false;
+
+        /* Shared store lock for the whole creation: rmi takes it exclusively, so the image can't go away
+         * between resolving it and config.json naming it. */
+        r = image_store_lock(store, LOCK_SH);
+        if (r < 0)
+                return log_error_errno(r, "Failed to lock the berth store: %m"), EXIT_USAGE;
+
+        r = image_store_resolve(store, image_arg, &img, NULL);
+        if (r == -ENOENT) {
+                ret_code = image_not_found(verb, image_arg);
+                goto finish;
+        }
+        if (r == -ENOTUNIQ) {
+                log_error("Image ID prefix '%s' is ambiguous: give more digits", image_arg);
+                goto finish;
+        }
+        if (r == -EINVAL) {
+                ret_code = cli_usage_error(verb, "invalid reference format '%s'", image_arg);
+                goto finish;
+        }
+        if (r < 0) {
+                log_error_errno(r, "Failed to look up image '%s': %m", image_arg);
+                goto finish;
+        }
+
+        r = build_container(img, image_arg, cmd_args, &c);
+        if (r == -ENOEXEC) {
+                log_error("No command specified: neither the image nor the command line gives an Entrypoint "
+                          "or Cmd; give COMMAND after the image");
+                goto finish;
+        }
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up the container config: %m");
+                goto finish;
+        }
+
+        if (arg_name) {
+                c->name = strdup(arg_name);
+                if (!c->name) {
+                        log_error_errno(-ENOMEM, "Out of memory");
+                        goto finish;
+                }
+                r = claim_name(root_fd, c->name, &claim_fd);
+                if (r == -EEXIST) {
+                        print_conflict(root_fd, c->name);
+                        goto finish;
+                }
+        } else
+                for (unsigned attempt = 0;; attempt++) {
+                        uint64_t rnd = 0;
+
+                        (void) getrandom(&rnd, sizeof(rnd), 0);
+                        free(c->name);
+                        c->name = container_name_generate(rnd ^ (uint64_t) attempt * 0x9e3779b97f4a7c15ULL,
+                                attempt / 5);
+                        if (!c->name) {
+                                log_error_errno(-ENOMEM, "Out of memory");
+                                goto finish;
+                        }
+                        r = claim_name(root_fd, c->name, &claim_fd);
+                        if (r != -EEXIST || attempt >= 50)
+                                break;
+                }
+        if (r < 0) {
+                log_error_errno(r, "Failed to create the container directory for '%s': %m", c->name);
+                goto finish;
+        }
+        claimed = true;
+
+        r = container_save(root_fd, c);
+        if (r < 0) {
+                log_error_errno(r, "Failed to write the config of container '%s': %m", c->name);
+                goto finish;
+        }
+        dropin_root = arg_root && !streq(arg_root, BERTH_STATE_DIR) ? arg_root : NULL;
+        r = container_dropin_write(BERTH_UNIT_DIR, c, dropin_root);
+        if (r < 0) {
+                log_error_errno(r, "Failed to write the systemd drop-in for container '%s' in '%s': %m",
+                        c->name, BERTH_UNIT_DIR);
+                goto finish;
+        }
+        if (c->restart_policy == RESTART_ALWAYS || c->restart_policy == RESTART_UNLESS_STOPPED) {
+                r = container_set_enabled(BERTH_UNIT_DIR, c->name, true);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to enable container '%s' at boot: %m", c->name);
+                        goto finish;
+                }
+        }
+        unit = container_unit_name(c->name);
+        if (!unit) {
+                log_error_errno(-ENOMEM, "Out of memory");
+                goto finish;
+        }
+        r = container_unit_refresh(bus, unit, &error);
+        if (r < 0) {
+                log_error("Failed to make systemd load '%s': %s", unit,
+                        error.message ?: strerror(-ERRNO_VALUE(r)));
+                goto finish;
+        }
+        ret_code = 0;
+
+finish:
+        if (ret_code != 0 && claimed) {
+                r = container_files_remove(root_fd, BERTH_UNIT_DIR, c->name);
+                if (r < 0)
+                        log_warning_errno(r,
+                                "Failed to remove the half-created container '%s', ignoring: %m", c->name);
+        }
+        image_store_unlock(store);
+        if (ret_code == 0)
+                *ret = TAKE_PTR(c);
+        return ret_code;
+}
+
+/* Opens the store and the bus; returns an exit code (0 on success). */
+static int open_store_and_bus(ImageStore **ret_store, sd_bus **ret_bus) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(image_store_freep) ImageStore *store = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        if (cli_open_store(&store) < 0)
+                return EXIT_USAGE;
+        r = bus_open_system(&bus);
+        if (r >= 0)
+                r = bus_ping_manager(bus, &error);
+        if (r < 0) {
+                log_error("Failed to connect to systemd: %s", error.message ?: strerror(-ERRNO_VALUE(r)));
+                log_error("%s", bus_connect_error_hint());
+                return EXIT_USAGE;
+        }
+        *ret_store = TAKE_PTR(store);
+        *ret_bus = TAKE_PTR(bus);
+        return 0;
+}
+
+int verb_create(int argc, char *argv[]) {
+        _cleanup_(image_store_freep) ImageStore *store = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(container_freep) Container *c = NULL;
+        int r;
+
+        r = parse_argv(false, argc, argv);
+        if (r <= 0) {
+                args_free();
+                return -r;
+        }
+        r = open_store_and_bus(&store, &bus);
+        if (r == 0)
+                r = create_container("create", store, bus, argv[optind], argv + optind + 1, &c);
+        if (r == 0)
+                printf("%s\n", c->id);
+        args_free();
+        return r;
+}
+
+/* --- run ----------------------------------------------------------------------------------------------- */
+
+static volatile sig_atomic_t stop_requests = 0;
+
+static void on_stop_signal(int sig) {
+        stop_requests++;
+}
+
+/* journald's "Synchronize" over varlink: returns once journald has processed everything that was queued to
+ * it (its stream sockets included), so the container's last lines are in the journal. */
+static int journal_synchronize(void) {
+        static const char req[] = "{\"method\":\"io.systemd.Journal.Synchronize\",\"parameters\":{}}";
+        struct sockaddr_un sa = { .sun_family = AF_UNIX,
+                .sun_path = "/run/systemd/journal/io.systemd.journal" };
+        _cleanup_close_ int fd = -EBADF;
+        char buf[512];
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        if (send(fd, req, sizeof(req), MSG_NOSIGNAL) != (ssize_t) sizeof(req)) /* includes the NUL */
+                return -EIO;
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                ssize_t n;
+
+                if (poll(&p, 1, 5000) <= 0)
+                        return -ETIMEDOUT;
+                n = recv(fd, buf, sizeof(buf), 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -ECONNRESET;
+                if (memchr(buf, 0, (size_t) n))
+                        return 0;
+        }
+}
+
+static void journal_drain(sd_journal *j) {
+        for (;;) {
+                const void *d;
+                size_t l;
+                int prio = 6;
+
+                if (sd_journal_next(j) <= 0)
+                        break;
+                if (sd_journal_get_data(j, "PRIORITY", &d, &l) >= 0 && l == 10)
+                        prio = ((const char *) d)[9] - '0';
+                if (sd_journal_get_data(j, "MESSAGE", &d, &l) < 0 || l < 8)
+                        continue;
+                FILE *out = prio <= 3 ? stderr : stdout;
+                fwrite((const char *) d + 8, 1, l - 8, out);
+                fputc('\n', out);
+        }
+        fflush(stdout);
+        fflush(stderr);
+}
+
+static int journal_open_for(const Container *c, const char *unit, sd_journal **ret) {
+        _cleanup_free_ char *m1 = strjoin("_SYSTEMD_UNIT=", unit),
+                            *m2 = strjoin("CONTAINER_ID_FULL=", c->id);
+        sd_journal *j = NULL;
+        int r;
+
+        if (!m1 || !m2)
+                return -ENOMEM;
+        r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        if (r < 0)
+                return r;
+        /* two fields: both must match. The ID is new, so every matching entry is this container's. */
+        r = sd_journal_add_match(j, m1, 0);
+        if (r >= 0)
+                r = sd_journal_add_match(j, m2, 0);
+        if (r >= 0)
+                r = sd_journal_seek_head(j);
+        if (r >= 0)
+                r = sd_journal_get_fd(j); /* sets up inotify now, so no new journal file is missed */
+        if (r < 0) {
+                sd_journal_close(j);
+                return r;
+        }
+        *ret = j;
+        return 0;
+}
+
+static int remove_container(sd_bus *bus, int root_fd, const char *name, const char *unit) {
+        int r;
+
+        (void) bus_reset_failed_unit(bus, unit, NULL);
+        r = container_files_remove(root_fd, BERTH_UNIT_DIR, name);
+        if (r < 0)
+                return log_error_errno(r, "Failed to remove container '%s': %m", name);
+        return 0;
+}
+
+static int report_start_failure(int root_fd, const Container *c, const char *unit) {
+        _cleanup_free_ char *msg = NULL;
+        int code = 125;
+
+        (void) container_start_error(root_fd, c->name, &msg, &code);
+        if (msg)
+                log_error("failed to start container '%s': %s", c->name, msg);
+        else
+                log_error("failed to start container '%s' (see 'journalctl -u %s')", c->name, unit);
+        return code;
+}
+
+int verb_run(int argc, char *argv[]) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(image_store_freep) ImageStore *store = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(container_freep) Container *c = NULL;
+        _cleanup_free_ char *unit = NULL;
+        sd_journal *j = NULL;
+        struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term;
+        bool stop_sent = false, kill_sent = false;
+        UnitState s = {};
+        int r, root_fd, ret;
+
+        r = parse_argv(true, argc, argv);
+        if (r <= 0) {
+                args_free();
+                return -r;
+        }
+        r = open_store_and_bus(&store, &bus);
+        if (r == 0)
+                r = create_container("run", store, bus, argv[optind], argv + optind + 1, &c);
+        args_free();
+        if (r != 0)
+                return r;
+        root_fd = image_store_root_fd(store);
+        unit = container_unit_name(c->name);
+        if (!unit)
+                return log_error_errno(-ENOMEM, "Out of memory"), EXIT_USAGE;
+
+        if (arg_detach) {
+                r = container_unit_start(bus, unit, &error);
+                if (r < 0)
+                        return log_error("Failed to start '%s': %s", unit,
+                                       error.message ?: strerror(-ERRNO_VALUE(r))),
+                               EXIT_USAGE;
+                if (r > 0) {
+                        ContainerState st = {};
+                        bool ran = false;
+
+                        if (container_state_load(root_fd, c->name, &st) >= 0) {
+                                ran = st.started_at && isempty(st.error);
+                                container_state_done(&st);
+                        }
+                        if (!ran)
+                                return report_start_failure(root_fd, c, unit);
+                        /* it started and exited before systemd saw it ready: it did run */
+                }
+                printf("%s\n", c->id);
+                return 0;
+        }
+
+        /* Foreground: follow the journal from before the start, so no line is missed. */
+        r = journal_open_for(c, unit, &j);
+        if (r < 0)
+                return log_error_errno(r, "Failed to open the journal: %m"), EXIT_USAGE;
+
+        sigemptyset(&sa.sa_mask);
+        (void) sigaction(SIGINT, &sa, &old_int);
+        (void) sigaction(SIGTERM, &sa, &old_term);
+
+        r = container_unit_start(bus, unit, &error);
+        if (r < 0) {
+                ret = (log_error("Failed to start '%s': %s", unit,
+                               error.message ?: strerror(-ERRNO_VALUE(r))),
+                        EXIT_USAGE);
+                goto finish;
+        }
+        if (r > 0) {
+                _cleanup_free_ char *msg = NULL;
+                int code;
+
+                if (container_start_error(root_fd, c->name, &msg, &code) >= 0 && msg) {
+                        ret = report_start_failure(root_fd, c, unit);
+                        if (arg_rm)
+                                (void) remove_container(bus, root_fd, c->name, unit);
+                        goto finish;
+                }
+                /* no setup error: the container ran (and exited early); show its output below */
+        }
+
+        for (;;) {
+                journal_drain(j);
+                if (stop_requests > 0 && !stop_sent) {
+                        _cleanup_(bus_job_waiter_freep) BusJobWaiter *w = NULL;
+                        /* queue the stop, don't wait: keep printing output until the container is gone */
+                        if (bus_job_waiter_new(bus, &w) >= 0)
+                                (void) bus_job_waiter_enqueue(w, "StopUnit", unit, "replace", NULL);
+                        stop_sent = true;
+                } else if (stop_requests > 1 && !kill_sent) {
+                        (void) bus_kill_unit(bus, unit, "all", SIGKILL, NULL);
+                        kill_sent = true;
+                }
+                sd_bus_error_free(&error);
+                r = bus_get_unit_state(bus, unit, &s, &error);
+                if (r < 0) {
+                        ret = (log_error("Failed to get the state of '%s': %s", unit,
+                                       error.message ?: strerror(-ERRNO_VALUE(r))),
+                                EXIT_CMD_FAILED);
+                        goto finish;
+                }
+                if (streq(s.active_state, "inactive") || streq(s.active_state, "failed"))
+                        break;
+                r = sd_journal_wait(j, 100 * 1000);
+                if (r < 0 && r != -EINTR) {
+                        ret = (log_error_errno(r, "Failed to wait for the journal: %m"), EXIT_CMD_FAILED);
+                        goto finish;
+                }
+        }
+        /* the unit is gone; make journald write out what it still holds, then print the rest */
+        if (journal_synchronize() < 0)
+                (void) sleep_usec(200 * 1000);
+        (void) sd_journal_process(j);
+        journal_drain(j);
+
+        ret = container_exit_code(root_fd, c->name, &s);
+        if (arg_rm && remove_container(bus, root_fd, c->name, unit) < 0 && ret == 0)
+                ret = EXIT_CMD_FAILED;
+
+finish:
+        (void) sigaction(SIGINT, &old_int, NULL);
+        (void) sigaction(SIGTERM, &old_term, NULL);
+        sd_journal_close(j);
+        return ret;
+}
