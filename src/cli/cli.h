@@ -45,6 +45,22 @@ char *cli_familiar_reference(const char *full);
  * ten; the last column unpadded). */
 void cli_print_table(char ***rows, size_t n_rows, size_t n_cols);
 
+/* container verbs */
+int verb_create(int argc, char *argv[]);
+int verb_run(int argc, char *argv[]);
+int verb_start(int argc, char *argv[]);
+int verb_stop(int argc, char *argv[]);
+int verb_restart(int argc, char *argv[]);
+int verb_kill(int argc, char *argv[]);
+int verb_rm(int argc, char *argv[]);
+int verb_wait(int argc, char *argv[]);
+int verb_rename(int argc, char *argv[]);
+int verb_ps(int argc, char *argv[]);
+int verb_logs(int argc, char *argv[]);
+int verb_container(int argc, char *argv[]);
+int verb_container_inspect(int argc, char *argv[]);
+
+/* image verbs */
 int verb_import(int argc, char *argv[]);
 int verb_images(int argc, char *argv[]);
 int verb_rmi(int argc, char *argv[]);

@@ -6,7 +6,9 @@
 
 #include <json-c/json.h>
 
+#include "bus-util.h"
 #include "cli.h"
+#include "container-status.h"
 #include "format.h"
 #include "json-util.h"
 #include "log.h"
@@ -14,18 +16,143 @@
 #include "strv.h"
 
 static const char *arg_format = NULL;
+static const char *arg_type = NULL;
 
 static void help(const char *verb) {
-        printf("Usage: berth %s [OPTIONS] IMAGE [IMAGE...]\n"
+        printf("Usage: berth %s [OPTIONS] NAME|ID [NAME|ID...]\n"
                "\n"
-               "Show low-level information about images as a JSON array, in Docker's image inspect format.\n"
+               "Show low-level information about containers or images as a JSON array, in Docker's\n"
+               "inspect format. Containers are looked up first, then images.\n"
                "\n"
                "Options:\n"
-               "  -f, --format FORMAT   'json' (default) or a template such as '{{.Id}}' or\n"
-               "                        '{{json .Config.Cmd}}', printed once per image\n"
-               "      --type image      Only look at images (the only kind berth inspects yet)\n"
+               "  -f, --format FORMAT   'json' (default) or a template such as '{{.Id}}',\n"
+               "                        '{{.State.Status}}' or '{{json .Config.Cmd}}', printed once per "
+               "object\n"
+               "      --type TYPE       Only look at 'container' or 'image' objects\n"
                "  -h, --help            Show this help\n",
                 verb);
+}
+
+/* Docker's container inspect object, built from config.json (which already uses Docker's names for
+ * Config and HostConfig), state.json and the unit's state. */
+static int container_object(ImageStore *store, const ContainerInfo *i, struct json_object **ret) {
+        _cleanup_json_ struct json_object *o = NULL;
+        _cleanup_free_ char *text = NULL, *name = NULL, *dir = NULL;
+        struct json_object *state, *mounts, *hc, *net, *gd, *gdd;
+        const Container *c = i->container;
+        char started[64] = "0001-01-01T00:00:00Z";
+        const char *reason = NULL;
+        int r;
+
+        r = container_to_json(c, &text);
+        if (r < 0)
+                return r;
+        r = json_parse(text, strlen(text), &o, &reason);
+        if (r < 0)
+                return r;
+        json_object_object_del(o, "Name");
+        json_object_object_del(o, "Layers");
+        json_object_object_del(o, "ImageName");
+        name = strjoin("/", c->name);
+        dir = strjoin(image_store_root(store), "/containers/", c->name);
+        if (!name || !dir)
+                return -ENOMEM;
+        r = json_add_string(o, "Name", name);
+        if (r >= 0)
+                r = json_add_int64(o, "RestartCount", (int64_t) i->unit.n_restarts);
+        if (r >= 0)
+                r = json_add_string(o, "Driver", "overlay");
+        if (r >= 0)
+                r = json_add_string(o, "Platform", "linux");
+        if (r < 0)
+                return r;
+
+        state = json_add_new_object(o, "State");
+        if (!state)
+                return -ENOMEM;
+        if (i->running && i->unit.exec_main_start_usec > 0) {
+                time_t t = (time_t) (i->unit.exec_main_start_usec / 1000000);
+                struct tm tm;
+                gmtime_r(&t, &tm);
+                strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        }
+        r = json_add_string(state, "Status", i->status);
+        if (r >= 0)
+                r = json_add(state, "Running", json_object_new_boolean(i->running));
+        if (r >= 0)
+                r = json_add(state, "Paused", json_object_new_boolean(false));
+        if (r >= 0)
+                r = json_add(state, "Restarting", json_object_new_boolean(i->restarting));
+        if (r >= 0)
+                r = json_add(state, "OOMKilled", json_object_new_boolean(i->state.oom_killed));
+        if (r >= 0)
+                r = json_add(state, "Dead", json_object_new_boolean(false));
+        if (r >= 0)
+                r = json_add_int64(state, "Pid", i->running ? (int64_t) i->unit.main_pid : 0);
+        if (r >= 0)
+                r = json_add_int64(state, "ExitCode", i->running ? 0 : i->state.exit_code);
+        if (r >= 0)
+                r = json_add_string(state, "Error", i->state.error ?: "");
+        if (r >= 0)
+                r = json_add_string(state, "StartedAt", i->state.started_at ?: started);
+        if (r >= 0)
+                r = json_add_string(state, "FinishedAt",
+                        (!i->running && i->state.finished_at) ? i->state.finished_at
+                                                              : "0001-01-01T00:00:00Z");
+        if (r < 0)
+                return r;
+
+        /* Docker lists mounts at the top level too */
+        hc = json_get_object(o, "HostConfig");
+        mounts = json_add_new_array(o, "Mounts");
+        if (!mounts)
+                return -ENOMEM;
+        for (size_t k = 0; k < c->n_mounts; k++) {
+                struct json_object *m = json_object_new_object();
+                if (!m || json_object_array_add(mounts, m) < 0) {
+                        json_object_put(m);
+                        return -ENOMEM;
+                }
+                r = json_add_string(m, "Type", mount_type_to_string(c->mounts[k].type));
+                if (r >= 0)
+                        r = json_add_string(m, "Source", c->mounts[k].source ?: "");
+                if (r >= 0)
+                        r = json_add_string(m, "Destination", c->mounts[k].target);
+                if (r >= 0)
+                        r = json_add_string(m, "Mode", c->mounts[k].read_only ? "ro" : "");
+                if (r >= 0)
+                        r = json_add(m, "RW", json_object_new_boolean(!c->mounts[k].read_only));
+                if (r < 0)
+                        return r;
+        }
+        (void) hc;
+
+        gd = json_add_new_object(o, "GraphDriver");
+        gdd = gd ? json_add_new_object(gd, "Data") : NULL;
+        if (!gdd)
+                return -ENOMEM;
+        {
+                _cleanup_free_ char *upper = strjoin(dir, "/upper"), *work = strjoin(dir, "/work"),
+                                    *merged = strjoin(dir, "/rootfs");
+                if (!upper || !work || !merged)
+                        return -ENOMEM;
+                r = json_add_string(gdd, "UpperDir", upper);
+                if (r >= 0)
+                        r = json_add_string(gdd, "WorkDir", work);
+                if (r >= 0)
+                        r = json_add_string(gdd, "MergedDir", merged);
+                if (r >= 0)
+                        r = json_add_string(gd, "Name", "overlay");
+                if (r < 0)
+                        return r;
+        }
+
+        net = json_add_new_object(o, "NetworkSettings");
+        if (!net || !json_add_new_object(net, "Ports") || !json_add_new_object(net, "Networks"))
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(o);
+        return 0;
 }
 
 /* Builds Docker's image inspect object for one image. */
@@ -122,7 +249,7 @@ static int inspect_object(ImageStore *store, const ImageRecord *img, struct json
         return 0;
 }
 
-static int run_inspect(const char *verb, int argc, char *argv[]) {
+static int run_inspect(const char *verb, const char *default_type, int argc, char *argv[]) {
         enum { ARG_TYPE = 0x100 };
         static const struct option options[] = {
                 { "format", required_argument, NULL, 'f' },
@@ -130,11 +257,13 @@ static int run_inspect(const char *verb, int argc, char *argv[]) {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(image_store_freep) ImageStore *store = NULL;
         _cleanup_json_ struct json_object *all = NULL;
         const char *reason = NULL;
         int c, r, ret = 0;
 
+        arg_type = default_type;
         while ((c = cli_getopt(verb, argc, argv, "f:h", options)) >= 0)
                 switch (c) {
                 case 'f':
@@ -143,11 +272,10 @@ static int run_inspect(const char *verb, int argc, char *argv[]) {
                         arg_format = streq(optarg, "json") ? NULL : optarg;
                         break;
                 case ARG_TYPE:
-                        if (!streq(optarg, "image"))
+                        if (!streq(optarg, "image") && !streq(optarg, "container"))
                                 return cli_usage_error(verb,
-                                        "unsupported --type '%s': berth inspects images only "
-                                        "so far (--type image)",
-                                        optarg);
+                                        "unsupported --type '%s': use 'container' or 'image'", optarg);
+                        arg_type = optarg;
                         break;
                 case 'h':
                         help(verb);
@@ -156,7 +284,8 @@ static int run_inspect(const char *verb, int argc, char *argv[]) {
         if (c != -1)
                 return -c;
         if (argc - optind < 1)
-                return cli_usage_error(verb, "\"%s\" requires at least 1 argument: IMAGE [IMAGE...]", verb);
+                return cli_usage_error(verb, "\"%s\" requires at least 1 argument: NAME|ID [NAME|ID...]",
+                        verb);
 
         if (cli_open_store(&store) < 0)
                 return EXIT_CMD_FAILED;
@@ -164,30 +293,53 @@ static int run_inspect(const char *verb, int argc, char *argv[]) {
         if (!all)
                 return log_error_errno(-ENOMEM, "Out of memory"), EXIT_CMD_FAILED;
 
-        r = image_store_lock(store, LOCK_SH);
-        if (r < 0)
-                return log_error_errno(r, "Failed to lock the store: %m"), EXIT_CMD_FAILED;
         for (int i = optind; i < argc; i++) {
                 _cleanup_(image_record_freep) ImageRecord *img = NULL;
+                _cleanup_free_ char *cname = NULL;
                 struct json_object *o = NULL;
 
-                r = image_store_resolve(store, argv[i], &img, NULL);
-                if (r >= 0)
-                        r = inspect_object(store, img, &o);
+                r = -ENOENT;
+                if (!streq_ptr(arg_type, "image"))
+                        r = container_resolve(image_store_root_fd(store), argv[i], &cname);
+                if (r >= 0) {
+                        ContainerInfo info = {};
+
+                        if (!bus && (r = bus_open_system(&bus)) < 0)
+                                return log_error_errno(r, "Failed to connect to systemd: %m. %s",
+                                               bus_connect_error_hint()),
+                                       EXIT_CMD_FAILED;
+                        r = container_info_load(bus, image_store_root_fd(store), cname, &info);
+                        if (r >= 0)
+                                r = container_object(store, &info, &o);
+                        container_info_done(&info);
+                } else if (r == -ENOENT && !streq_ptr(arg_type, "container")) {
+                        r = image_store_lock(store, LOCK_SH);
+                        if (r >= 0)
+                                r = image_store_resolve(store, argv[i], &img, NULL);
+                        image_store_unlock(store);
+                        if (r >= 0)
+                                r = inspect_object(store, img, &o);
+                }
                 if (r >= 0 && json_object_array_add(all, o) < 0) {
                         json_object_put(o);
                         r = -ENOMEM;
                 }
                 if (r == -ENOENT) {
                         /* Docker prints what it found and then the errors, and exits 1 */
-                        fprintf(stderr, "Error: No such image: %s\n", argv[i]);
+                        fprintf(stderr, "Error: No such %s: %s\n",
+                                streq_ptr(arg_type, "image")               ? "image"
+                                        : streq_ptr(arg_type, "container") ? "container"
+                                                                           : "object",
+                                argv[i]);
+                        ret = EXIT_CMD_FAILED;
+                } else if (r == -ENOTUNIQ) {
+                        log_error("ID prefix '%s' is ambiguous: give more digits", argv[i]);
                         ret = EXIT_CMD_FAILED;
                 } else if (r < 0) {
                         log_error_errno(r, "Failed to inspect '%s': %m", argv[i]);
                         ret = EXIT_CMD_FAILED;
                 }
         }
-        image_store_unlock(store);
 
         if (arg_format) {
                 for (size_t i = 0; i < json_object_array_length(all); i++) {
@@ -206,11 +358,15 @@ static int run_inspect(const char *verb, int argc, char *argv[]) {
 }
 
 int verb_inspect(int argc, char *argv[]) {
-        return run_inspect("inspect", argc, argv);
+        return run_inspect("inspect", NULL, argc, argv);
 }
 
 int verb_image_inspect(int argc, char *argv[]) {
-        return run_inspect("image inspect", argc, argv);
+        return run_inspect("image inspect", "image", argc, argv);
+}
+
+int verb_container_inspect(int argc, char *argv[]) {
+        return run_inspect("container inspect", "container", argc, argv);
 }
 
 static void image_help(void) {

@@ -10,12 +10,24 @@
 #include "string-util.h"
 
 static const Verb verbs[] = {
+        { "container", "Manage containers (ls, create, start, stop, rm, inspect, ...)", verb_container },
+        { "create", "Create a new container", verb_create },
         { "image", "Manage images (ls, rm, tag, inspect, import)", verb_image },
         { "images", "List images", verb_images },
         { "import", "Import a root filesystem tarball as an image", verb_import },
-        { "inspect", "Show low-level information about images as JSON", verb_inspect },
+        { "inspect", "Show low-level information about containers or images as JSON", verb_inspect },
+        { "kill", "Send a signal to running containers", verb_kill },
+        { "logs", "Show the output of a container", verb_logs },
+        { "ps", "List containers", verb_ps },
+        { "rename", "Rename a container", verb_rename },
+        { "restart", "Restart containers", verb_restart },
+        { "rm", "Remove containers", verb_rm },
         { "rmi", "Remove one or more images", verb_rmi },
+        { "run", "Create and start a container from an image", verb_run },
+        { "start", "Start stopped containers", verb_start },
+        { "stop", "Stop running containers", verb_stop },
         { "tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", verb_tag },
+        { "wait", "Wait for containers to stop and print their exit codes", verb_wait },
 };
 
 static void help(void) {

@@ -8,6 +8,7 @@
 #include "fileio.h"
 #include "string-util.h"
 #include "strv.h"
+#include "time-util.h"
 #include "tests.h"
 
 TEST(strings) {
@@ -85,10 +86,40 @@ TEST(safe_close) {
         ASSERT_EQ(safe_close(-EBADF), -EBADF);
 }
 
+TEST(docker_time) {
+        const uint64_t now = 1800000000ULL * 1000000ULL;
+        uint64_t t;
+        char buf[64];
+
+        ASSERT_OK(parse_docker_time("2026-11-28T10:00:00Z", now, &t));
+        ASSERT_EQ(t, 1795860000ULL * 1000000ULL);
+        ASSERT_OK(parse_docker_time("2026-11-28T11:00:00.5+01:00", now, &t));
+        ASSERT_EQ(t, 1795860000ULL * 1000000ULL + 500000);
+        ASSERT_OK(parse_docker_time("2026-11-28", now, &t));
+        ASSERT_EQ(t, 1795824000ULL * 1000000ULL);
+        ASSERT_OK(parse_docker_time("1700000000.25", now, &t));
+        ASSERT_EQ(t, 1700000000250000ULL);
+        ASSERT_OK(parse_docker_time("10m", now, &t));
+        ASSERT_EQ(t, now - 600000000ULL);
+        ASSERT_OK(parse_docker_time("1h30m", now, &t));
+        ASSERT_EQ(t, now - 5400000000ULL);
+        ASSERT_OK(parse_docker_time("500ms", now, &t));
+        ASSERT_EQ(t, now - 500000ULL);
+        ASSERT_ERROR(parse_docker_time("", now, &t), EINVAL);
+        ASSERT_ERROR(parse_docker_time("yesterday", now, &t), EINVAL);
+        ASSERT_ERROR(parse_docker_time("10x", now, &t), EINVAL);
+        ASSERT_ERROR(parse_docker_time("-5m", now, &t), EINVAL);
+        ASSERT_ERROR(parse_docker_time("2026-11-28T10:00", now, &t), EINVAL);
+
+        format_rfc3339_nano(1795860000ULL * 1000000ULL + 123456, buf, sizeof(buf));
+        ASSERT_STREQ(buf, "2026-11-28T10:00:00.123456000Z");
+}
+
 int main(void) {
         RUN(strings);
         RUN(strv);
         RUN(atomic_write_and_rm_rf);
         RUN(safe_close);
+        RUN(docker_time);
         return 0;
 }

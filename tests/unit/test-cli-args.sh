@@ -58,7 +58,9 @@ expect 1 "Failed to open '/nonexistent.tar'" import /nonexistent.tar
 expect 125 "\"rmi\" requires at least 1 argument" rmi
 expect 125 "\"tag\" requires exactly 2 arguments" tag a
 expect 125 "invalid --format '{{.Foo'" images --format '{{.Foo'
-expect 125 "unsupported --type 'container'" inspect --type container x
+expect 125 "unsupported --type 'volume'" inspect --type volume x
+expect 1 "No such container: x" inspect --type container x
+expect 1 "No such object: x" inspect x
 expect 125 "'frob' is not a berth image command" image frob
 
 # a broken tarball fails without leaving anything behind

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "container-status.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "string-util.h"
+
+long long rfc3339_to_seconds(const char *s) {
+        struct tm tm = {};
+
+        if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
+                return 0;
+        return (long long) timegm(&tm);
+}
+
+int container_info_load(sd_bus *bus, int root_fd, const char *name, ContainerInfo *ret) {
+        _cleanup_free_ char *unit = NULL;
+        ContainerInfo i = {};
+        int r;
+
+        r = container_load(root_fd, name, &i.container);
+        if (r < 0)
+                return r;
+        r = container_state_load(root_fd, name, &i.state);
+        if (r < 0) {
+                container_free(i.container);
+                return r;
+        }
+        unit = container_unit_name(name);
+        if (!unit) {
+                container_info_done(&i);
+                return -ENOMEM;
+        }
+        if (bus) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                r = bus_get_unit_state(bus, unit, &i.unit, &error);
+                if (r < 0) {
+                        container_info_done(&i);
+                        return r;
+                }
+        }
+
+        i.restarting = streq(i.unit.sub_state, "auto-restart") ||
+                (streq(i.unit.active_state, "activating") && i.unit.main_pid == 0 && i.unit.n_restarts > 0);
+        i.running = !i.restarting && unit_state_is_running(&i.unit);
+        if (i.restarting)
+                i.status = "restarting";
+        else if (i.running)
+                i.status = "running";
+        else if (i.state.started_at || i.state.finished_at)
+                i.status = "exited";
+        else
+                i.status = "created";
+        *ret = i;
+        return 0;
+}
+
+void container_info_done(ContainerInfo *i) {
+        container_free(i->container);
+        container_state_done(&i->state);
+        *i = (ContainerInfo) {};
+}
+
+void container_info_status_text(const ContainerInfo *i, char *buf, size_t size) {
+        long long now = (long long) time(NULL), t;
+        char d[64];
+
+        if (i->running) {
+                t = i->unit.exec_main_start_usec > 0 ? (long long) (i->unit.exec_main_start_usec / 1000000) :
+                                                      rfc3339_to_seconds(i->state.started_at);
+                format_duration_docker(d, sizeof(d), now - t);
+                snprintf(buf, size, "Up %s", d);
+        } else if (i->restarting) {
+                format_relative_docker(d, sizeof(d), now - rfc3339_to_seconds(i->state.finished_at));
+                snprintf(buf, size, "Restarting (%lld) %s", (long long) i->state.exit_code, d);
+        } else if (streq(i->status, "exited")) {
+                format_relative_docker(d, sizeof(d), now - rfc3339_to_seconds(i->state.finished_at));
+                snprintf(buf, size, "Exited (%lld) %s", (long long) i->state.exit_code, d);
+        } else
+                snprintf(buf, size, "Created");
+}
