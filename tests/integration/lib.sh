@@ -4,6 +4,10 @@
 #   th_require                 skip (77) or fail when the machine cannot boot test hosts
 #   th_new [up-args...]        boot a fresh host; sets TH_DIR; destroyed (and checked
 #                              for leaks) on exit
+#   th_berth_host [up-args...] th_new with this build installed (meson install --destdir + copy-in,
+#                              daemon-reload), /var/lib/berth bound from a real directory (overlay upper
+#                              dirs cannot live on the host's root overlay), and the demo image tarball
+#                              at /root/demo.tar.gz; sets TH_WORK (removed on exit)
 #   th_exec CMD...             run CMD inside $TH_DIR
 #   TH_CLEANUP+=("CMD")        run CMD from the EXIT trap too (after the hosts are gone)
 #   assert_eq / assert_contains / assert_fail
@@ -73,6 +77,20 @@ th_new() {
 		exit 1
 	fi
 	TH_DIR=$d
+}
+
+th_berth_host() {
+	local build=${BERTH_BUILD_ROOT:?set by meson test}
+	local src=${BERTH_SOURCE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+	TH_WORK=$(mktemp -d /tmp/berth-it.XXXXXX)
+	TH_CLEANUP+=('rm -rf "$TH_WORK"')
+	trap _th_cleanup EXIT
+	mkdir -p "$TH_WORK/stage/root" "$TH_WORK/varlib"
+	meson install -C "$build" --no-rebuild --destdir "$TH_WORK/stage" >/dev/null
+	"$src/tools/demo-image.sh" "$TH_WORK/stage/root/demo.tar.gz"
+	th_new --bind "$TH_WORK/varlib:/var/lib/berth:rw" "$@"
+	"$TH" "$TH_DIR" copy-in "$TH_WORK/stage" /
+	th_exec systemctl daemon-reload
 }
 
 th_exec() {

@@ -1,0 +1,106 @@
+#!/bin/bash
+# Start latency of a container, berth against podman, with systemd and the kernel as floors, all inside one
+# booted test host (tests/testhost/th), side by side in the same run. Prints medians and ratios.
+#
+#   bench/run-latency.sh [BUILD_DIR]     (root; installs podman, runc and hyperfine with apt if missing)
+#
+# Measured (hyperfine -N, median of >= 20 runs after 3 warm-ups):
+#   berth run --rm berth-demo true            with 1, 50 and 200 other containers existing
+#   podman run --rm [--network none] IMG true the same image, imported into podman
+#   systemd-run --wait -q true                floor: a transient unit
+#   unshare -fp --mount-proc true             floor: namespaces only
+# and, for 10 idle `sleep 3600` containers, the resident processes per container that are not the
+# container's own (berth: none by design; podman: conmon) and their PSS.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$src/build}
+runs=${BENCH_RUNS:-20}
+
+if [ "$(id -u)" != 0 ]; then echo "bench: run as root" >&2; exit 1; fi
+need=()
+for p in podman runc conmon hyperfine curl; do command -v $p >/dev/null || need+=("$p"); done
+if [ ${#need[@]} -gt 0 ]; then
+        # keep maintainer scripts from starting daemons on this machine
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends podman runc conmon \
+                catatonit containernetworking-plugins fuse-overlayfs slirp4netns uidmap hyperfine curl >/dev/null
+        rm -f /usr/sbin/policy-rc.d
+fi
+[ -x "$build/src/cli/berth" ] || { meson setup "$build" "$src" >/dev/null; }
+meson compile -C "$build" >/dev/null
+
+work=$(mktemp -d /tmp/berth-bench.XXXXXX)
+th=$src/tests/testhost/th
+d=
+cleanup() { [ -z "$d" ] || "$th" "$d" destroy || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+mkdir -p "$work/stage/root" "$work/varlib"
+meson install -C "$build" --no-rebuild --destdir "$work/stage" >/dev/null
+"$src/tools/demo-image.sh" "$work/stage/root/demo.tar.gz"
+d=$(mktemp -d /tmp/th.XXXXXX)
+"$th" "$d" up --net private --bind "$work/varlib:/var/lib/berth:rw" >/dev/null
+"$th" "$d" copy-in "$work/stage" /
+x() { "$th" "$d" exec "$@"; }
+x systemctl daemon-reload
+x sh -c 'mkdir -p /etc/containers && printf "[containers]\npids_limit = 0\n[engine]\nruntime = \"runc\"\ncgroup_manager = \"systemd\"\n" >/etc/containers/containers.conf'
+x berth import /root/demo.tar.gz berth-demo >/dev/null
+x podman import -q /root/demo.tar.gz localhost/berth-demo >/dev/null
+
+# median in ms of one command, by hyperfine's JSON export
+median() {
+        local json
+        json=$(x sh -c "hyperfine -N -w 3 -r $runs --export-json /tmp/h.json $(printf '%q' "$1") >/dev/null 2>&1 && cat /tmp/h.json")
+        python3 -c 'import json,sys; print("%.1f" % (json.loads(sys.stdin.read())["results"][0]["median"]*1000))' <<<"$json"
+}
+
+declare -A ms
+ms[unshare]=$(median 'unshare -fp --mount-proc true')
+ms[systemd_run]=$(median 'systemd-run --wait -q true')
+ms[podman]=$(median 'podman run --rm localhost/berth-demo true')
+ms[podman_none]=$(median 'podman run --rm --network none localhost/berth-demo true')
+ms[berth_1]=$(median 'berth run --rm berth-demo true')
+x sh -c 'for i in $(seq 1 49); do berth create --name idle$i berth-demo sleep 3600 >/dev/null; done'
+ms[berth_50]=$(median 'berth run --rm berth-demo true')
+x sh -c 'for i in $(seq 50 199); do berth create --name idle$i berth-demo sleep 3600 >/dev/null; done'
+ms[berth_200]=$(median 'berth run --rm berth-demo true')
+x sh -c 'for i in $(seq 1 199); do berth rm idle$i >/dev/null; done'
+
+# resident processes that are not the container's own, per running container
+x sh -c 'for i in $(seq 1 10); do berth run -d --name sleeper$i berth-demo sleep 3600 >/dev/null; done'
+x sh -c 'for i in $(seq 1 10); do podman run -d --name psleeper$i --network none localhost/berth-demo sleep 3600 >/dev/null; done'
+sleep 2
+berth_extra=$(x sh -c 'n=0; for i in $(seq 1 10); do for p in $(cat /sys/fs/cgroup/unified/system.slice/berth@sleeper$i.service/cgroup.procs 2>/dev/null || systemctl show -P MainPID berth@sleeper$i); do c=$(cat /proc/$p/comm); [ "$c" = sleep ] || n=$((n+1)); done; done; ps -eo comm= | grep -c "^berth" || true; echo $n' | tail -1)
+berth_procs=$(x sh -c 'ps -eo comm= | grep -c "^berth" || true')
+conmon_pids=$(x sh -c 'pgrep -x conmon || true')
+conmon_n=$(wc -w <<<"$conmon_pids")
+conmon_pss=0
+for p in $conmon_pids; do
+        k=$(x awk '/^Pss:/ {print $2}' /proc/$p/smaps_rollup)
+        conmon_pss=$((conmon_pss + k))
+done
+x sh -c 'for i in $(seq 1 10); do berth rm -f sleeper$i >/dev/null; podman rm -f -t 0 psleeper$i >/dev/null; done'
+
+ratio() { python3 -c "print('%.3f' % ($1 / $2))"; }
+cat <<REPORT
+
+berth start latency (median of $runs runs, ms), inside one test host:
+  unshare -fp --mount-proc true               ${ms[unshare]}
+  systemd-run --wait -q true                  ${ms[systemd_run]}
+  podman run --rm IMG true                    ${ms[podman]}
+  podman run --rm --network none IMG true     ${ms[podman_none]}
+  berth run --rm IMG true   (1 container)     ${ms[berth_1]}
+  berth run --rm IMG true   (50 containers)   ${ms[berth_50]}
+  berth run --rm IMG true   (200 containers)  ${ms[berth_200]}
+
+ratios:
+  berth / podman                      $(ratio "${ms[berth_1]}" "${ms[podman]}")   (target <= 0.100)
+  berth / podman --network none       $(ratio "${ms[berth_1]}" "${ms[podman_none]}")
+  berth / systemd-run --wait          $(ratio "${ms[berth_1]}" "${ms[systemd_run]}")   (target <= 2.5)
+  berth with 200 / with 1 container   $(ratio "${ms[berth_200]}" "${ms[berth_1]}")   (flat = ~1)
+
+resident processes for 10 idle containers that are not the containers' own:
+  berth:  ${berth_extra} (berth processes alive on the host: ${berth_procs})
+  podman: ${conmon_n} conmon, ${conmon_pss} kB PSS in all
+REPORT
