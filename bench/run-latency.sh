@@ -71,7 +71,14 @@ x sh -c 'for i in $(seq 1 199); do berth rm idle$i >/dev/null; done'
 x sh -c 'for i in $(seq 1 10); do berth run -d --name sleeper$i berth-demo sleep 3600 >/dev/null; done'
 x sh -c 'for i in $(seq 1 10); do podman run -d --name psleeper$i --network none localhost/berth-demo sleep 3600 >/dev/null; done'
 sleep 2
-berth_extra=$(x sh -c 'n=0; for i in $(seq 1 10); do for p in $(cat /sys/fs/cgroup/unified/system.slice/berth@sleeper$i.service/cgroup.procs 2>/dev/null || systemctl show -P MainPID berth@sleeper$i); do c=$(cat /proc/$p/comm); [ "$c" = sleep ] || n=$((n+1)); done; done; ps -eo comm= | grep -c "^berth" || true; echo $n' | tail -1)
+# every process in each sleeper unit's cgroup (name=systemd hierarchy on hybrid hosts, cgroup2 otherwise)
+berth_extra=$(x sh -c 'n=0
+for i in $(seq 1 10); do
+        cg=$(systemctl show -P ControlGroup berth@sleeper$i.service)
+        f=/sys/fs/cgroup/systemd$cg/cgroup.procs; [ -e "$f" ] || f=/sys/fs/cgroup$cg/cgroup.procs
+        for p in $(cat "$f"); do [ "$(cat /proc/$p/comm)" = sleep ] || n=$((n + 1)); done
+done
+echo $n')
 berth_procs=$(x sh -c 'ps -eo comm= | grep -c "^berth" || true')
 conmon_pids=$(x sh -c 'pgrep -x conmon || true')
 conmon_n=$(wc -w <<<"$conmon_pids")

@@ -26,7 +26,8 @@ berth rmi berth-demo >/dev/null 2>&1 || true
 run berth import --change 'CMD ["httpd", "-f", "-v", "-p", "80", "-h", "/www"]' --change 'EXPOSE 80/tcp' \
         "$tarball" berth-demo
 run berth images
-run berth run -d --name web --network host -v "$htdocs:/www:ro" berth-demo httpd -f -v -p "$port" -h /www
+# --init: a tiny init as PID 1 passes SIGTERM on, so `berth stop` (and systemctl stop) end httpd at once
+run berth run -d --name web --init --network host -v "$htdocs:/www:ro" berth-demo httpd -f -v -p "$port" -h /www
 for _ in $(seq 50); do
         curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
         sleep 0.1

@@ -40,7 +40,8 @@ int fsync_directory_at(int dirfd, const char *name) {
         return RET_NERRNO(fsync(fd));
 }
 
-int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode) {
+static int write_file_rename_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode,
+        bool sync) {
         _cleanup_free_ char *dir = NULL, *tmp = NULL;
         _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
         const char *name, *crash;
@@ -73,7 +74,7 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t s
         r = write_all(fd, data, size);
         if (r >= 0)
                 r = RET_NERRNO(fchmod(fd, mode));
-        if (r >= 0)
+        if (r >= 0 && sync)
                 r = RET_NERRNO(fsync(fd));
         if (r < 0)
                 goto fail;
@@ -86,11 +87,19 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t s
         if (r < 0)
                 goto fail;
 
-        return RET_NERRNO(fsync(dirfd));
+        return sync ? RET_NERRNO(fsync(dirfd)) : 0;
 
 fail:
         (void) unlinkat(dirfd, tmp, 0);
         return r;
+}
+
+int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode) {
+        return write_file_rename_at(dirfd, path, data, size, mode, /* sync= */ true);
+}
+
+int write_file_replace_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode) {
+        return write_file_rename_at(dirfd, path, data, size, mode, /* sync= */ false);
 }
 
 int read_full_file_at(int dirfd, const char *name, size_t max_size, char **ret, size_t *ret_size) {

@@ -11,6 +11,11 @@
  * and then the process _exit(99)s before the rename, as a crash would. */
 int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode);
 
+/* The same replace-by-rename, so readers never see a partial file, but without the fsyncs: for files that
+ * are regenerated anyway (a container's /etc/hosts, its state.json) and on the start path, where every
+ * fsync is milliseconds of latency. After a power loss such a file may be empty or old. */
+int write_file_replace_at(int dirfd, const char *path, const void *data, size_t size, mode_t mode);
+
 /* Reads a whole (small) regular file. The result is NUL-terminated; ret_size may be NULL. Refuses files
  * larger than max_size with -EFBIG. */
 int read_full_file_at(int dirfd, const char *name, size_t max_size, char **ret, size_t *ret_size);

@@ -15,8 +15,13 @@ static int parse_duration(const char *s, uint64_t *ret) {
                 uint64_t usec;
         } units[] = {
                 /* longest suffix first so "ms" is not read as "m" */
-                { "ms", 1000ULL }, { "us", 1ULL }, { "µs", 1ULL }, { "ns", 0ULL },
-                { "h", 3600000000ULL }, { "m", 60000000ULL }, { "s", 1000000ULL },
+                { "ms", 1000ULL },
+                { "us", 1ULL },
+                { "µs", 1ULL },
+                { "ns", 0ULL },
+                { "h", 3600000000ULL },
+                { "m", 60000000ULL },
+                { "s", 1000000ULL },
         };
         uint64_t total = 0;
         const char *p = s;
@@ -111,6 +116,6 @@ void format_rfc3339_nano(uint64_t usec, char *buf, size_t size) {
         struct tm tm;
 
         gmtime_r(&t, &tm);
-        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06u000Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned) (usec % 1000000ULL));
+        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06u000Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned) (usec % 1000000ULL));
 }

@@ -98,6 +98,16 @@ char *cli_familiar_reference(const char *full) {
         return strjoin(name, ":", ref->tag);
 }
 
+/* Display width of UTF-8 text: code points, not bytes ("…" is one column, three bytes). */
+static size_t text_width(const char *s) {
+        size_t n = 0;
+
+        for (; *s; s++)
+                if (((unsigned char) *s & 0xC0) != 0x80)
+                        n++;
+        return n;
+}
+
 void cli_print_table(char ***rows, size_t n_rows, size_t n_cols) {
         size_t width[16] = {};
 
@@ -106,13 +116,12 @@ void cli_print_table(char ***rows, size_t n_rows, size_t n_cols) {
         /* Docker's tabwriter: minimum width 10, padding 3 */
         for (size_t i = 0; i < n_rows; i++)
                 for (size_t c = 0; c < n_cols; c++)
-                        width[c] = MAX(width[c], MAX(strlen(rows[i][c]) + 3, (size_t) 10));
+                        width[c] = MAX(width[c], MAX(text_width(rows[i][c]) + 3, (size_t) 10));
         for (size_t i = 0; i < n_rows; i++) {
                 for (size_t c = 0; c < n_cols; c++) {
+                        fputs(rows[i][c], stdout);
                         if (c + 1 < n_cols)
-                                printf("%-*s", (int) width[c], rows[i][c]);
-                        else
-                                printf("%s", rows[i][c]);
+                                printf("%*s", (int) (width[c] - text_width(rows[i][c])), "");
                 }
                 putchar('\n');
         }

@@ -60,7 +60,7 @@ int container_info_load(sd_bus *bus, int root_fd, const char *name, ContainerInf
 void container_info_done(ContainerInfo *i) {
         container_free(i->container);
         container_state_done(&i->state);
-        *i = (ContainerInfo) {};
+        *i = (ContainerInfo){};
 }
 
 void container_info_status_text(const ContainerInfo *i, char *buf, size_t size) {
@@ -68,8 +68,8 @@ void container_info_status_text(const ContainerInfo *i, char *buf, size_t size) 
         char d[64];
 
         if (i->running) {
-                t = i->unit.exec_main_start_usec > 0 ? (long long) (i->unit.exec_main_start_usec / 1000000) :
-                                                      rfc3339_to_seconds(i->state.started_at);
+                t = i->unit.exec_main_start_usec > 0 ? (long long) (i->unit.exec_main_start_usec / 1000000)
+                                                     : rfc3339_to_seconds(i->state.started_at);
                 format_duration_docker(d, sizeof(d), now - t);
                 snprintf(buf, size, "Up %s", d);
         } else if (i->restarting) {

@@ -741,26 +741,31 @@ char *container_name_generate(uint64_t rnd, unsigned attempt) {
 
 /* --- systemd --------------------------------------------------------------------------------------------- */
 
-int container_unit_refresh(sd_bus *bus, const char *unit, sd_bus_error *error) {
+int container_unit_refresh(sd_bus *bus, const char *unit, UnitState *ret_state, sd_bus_error *error) {
         UnitState s;
         int r;
 
-        r = bus_get_unit_state(bus, unit, &s, error);
+        /* not loaded: systemd reads the unit and its drop-in fresh when it is first referenced */
+        r = bus_get_loaded_unit_state(bus, unit, &s, error);
         if (r < 0)
                 return r;
-        if (!s.need_daemon_reload)
-                return 0;
-        /* A unit of this name from before (failed, or kept loaded) still holds the old settings: resetting it
-         * lets systemd unload it, and the next reference loads it fresh. */
-        r = bus_reset_failed_unit(bus, unit, error);
-        if (r < 0)
-                return r;
-        r = bus_get_unit_state(bus, unit, &s, error);
-        if (r < 0)
-                return r;
-        if (!s.need_daemon_reload)
-                return 0;
-        return bus_reload_manager(bus, error);
+        if (s.need_daemon_reload) {
+                /* A unit of this name from before (failed, or kept loaded) still holds the old settings:
+                 * resetting it lets systemd unload it, and the next reference loads it fresh. */
+                r = bus_reset_failed_unit(bus, unit, error);
+                if (r >= 0)
+                        r = bus_get_unit_state(bus, unit, &s, error);
+                if (r >= 0 && s.need_daemon_reload) {
+                        r = bus_reload_manager(bus, error);
+                        if (r >= 0)
+                                r = bus_get_unit_state(bus, unit, &s, error);
+                }
+                if (r < 0)
+                        return r;
+        }
+        if (ret_state)
+                *ret_state = s;
+        return 0;
 }
 
 int sleep_usec(uint64_t usec) {
@@ -812,15 +817,14 @@ int container_unit_start(sd_bus *bus, const char *unit, sd_bus_error *error) {
         uint32_t restarts;
         int r;
 
-        r = bus_reset_failed_unit(bus, unit, error);
+        r = container_unit_refresh(bus, unit, &s, error);
         if (r < 0)
                 return r;
-        r = container_unit_refresh(bus, unit, error);
-        if (r < 0)
-                return r;
-        r = bus_get_unit_state(bus, unit, &s, error);
-        if (r < 0)
-                return r;
+        if (streq(s.active_state, "failed")) {
+                r = bus_reset_failed_unit(bus, unit, error);
+                if (r < 0)
+                        return r;
+        }
         restarts = s.n_restarts;
 
         r = bus_job_waiter_new(bus, &w);

@@ -67,8 +67,8 @@ char *container_name_generate(uint64_t rnd, unsigned attempt);
 /* Makes sure systemd uses the container's current drop-in, without a daemon-reload in the normal case: an
  * instance that is not loaded is read fresh on first reference. Only if a previous unit of that name is
  * still loaded (NeedDaemonReload) does it reset it (so it gets unloaded) and, if that is not enough,
- * reload the manager. */
-int container_unit_refresh(sd_bus *bus, const char *unit, sd_bus_error *error);
+ * reload the manager. ret_state (may be NULL) receives the unit's state afterwards. */
+int container_unit_refresh(sd_bus *bus, const char *unit, UnitState *ret_state, sd_bus_error *error);
 
 /* Resets a failed state, refreshes the unit and starts it, waiting for the start job. A start that ends
  * in systemd restarting the unit (auto-restart) counts as failed, and the unit is stopped again, as Docker

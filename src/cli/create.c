@@ -714,7 +714,7 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
                 log_error_errno(-ENOMEM, "Out of memory");
                 goto finish;
         }
-        r = container_unit_refresh(bus, unit, &error);
+        r = container_unit_refresh(bus, unit, NULL, &error);
         if (r < 0) {
                 log_error("Failed to make systemd load '%s': %s", unit,
                         error.message ?: strerror(-ERRNO_VALUE(r)));
@@ -886,12 +886,54 @@ static int report_start_failure(int root_fd, const Container *c, const char *uni
         return code;
 }
 
+static int watch_unit(sd_bus *bus, const char *unit, sd_bus_slot **ret_slot) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_match_signal(bus, ret_slot, "org.freedesktop.systemd1", path,
+                "org.freedesktop.DBus.Properties", "PropertiesChanged", /* callback= */ NULL,
+                /* userdata= */ NULL);
+}
+
+/* Waits until the journal has new entries, systemd sent something about the unit, or timeout_ms passed.
+ * The caller grows the timeout from a few ms (a container that exits at once is noticed at once) to 500 ms
+ * (a long-running one costs two wake-ups a second): PropertiesChanged may come late or, on the shared bus,
+ * not at all. */
+static int wait_journal_or_unit(sd_bus *bus, sd_journal *j, int timeout_ms) {
+        struct pollfd p[2] = {
+                { .fd = sd_journal_get_fd(j), .events = (short) sd_journal_get_events(j) },
+                { .fd = sd_bus_get_fd(bus), .events = (short) sd_bus_get_events(bus) },
+        };
+        int r;
+
+        /* messages already read from the socket (while we made calls) would not wake poll() */
+        while ((r = sd_bus_process(bus, NULL)) > 0)
+                ;
+        if (r < 0)
+                return r;
+        if (p[0].fd < 0)
+                return p[0].fd;
+        if (poll(p, 2, timeout_ms) < 0)
+                return -errno;
+        while ((r = sd_bus_process(bus, NULL)) > 0)
+                ;
+        if (r < 0)
+                return r;
+        r = sd_journal_process(j);
+        return r < 0 ? r : 0;
+}
+
 int verb_run(int argc, char *argv[]) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(image_store_freep) ImageStore *store = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(container_freep) Container *c = NULL;
         _cleanup_free_ char *unit = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *unit_slot = NULL;
+        int wait_ms = 2;
         sd_journal *j = NULL;
         struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term;
         bool stop_sent = false, kill_sent = false;
@@ -965,6 +1007,11 @@ int verb_run(int argc, char *argv[]) {
                 /* no setup error: the container ran (and exited early); show its output below */
         }
 
+        /* wake up on the unit's PropertiesChanged (PID 1 sends them to direct connections unconditionally,
+         * and bus_open_system() subscribed otherwise), not on a timer: a container that exits at once is
+         * noticed at once */
+        (void) watch_unit(bus, unit, &unit_slot);
+
         for (;;) {
                 journal_drain(j);
                 if (stop_requests > 0 && !stop_sent) {
@@ -987,9 +1034,11 @@ int verb_run(int argc, char *argv[]) {
                 }
                 if (streq(s.active_state, "inactive") || streq(s.active_state, "failed"))
                         break;
-                r = sd_journal_wait(j, 100 * 1000);
+                r = wait_journal_or_unit(bus, j, wait_ms);
+                wait_ms = MIN(wait_ms * 2, 500);
                 if (r < 0 && r != -EINTR) {
-                        ret = (log_error_errno(r, "Failed to wait for the journal: %m"), EXIT_CMD_FAILED);
+                        ret = (log_error_errno(r, "Failed to wait for output or the container: %m"),
+                                EXIT_CMD_FAILED);
                         goto finish;
                 }
         }

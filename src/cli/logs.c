@@ -25,7 +25,8 @@ static uint64_t arg_until_usec = 0;
 static void help(void) {
         printf("Usage: berth logs [OPTIONS] CONTAINER\n"
                "\n"
-               "Show a container's output, read from the journal (journalctl -u berth@NAME shows the same).\n"
+               "Show a container's output, read from the journal (journalctl -u berth@NAME shows the "
+               "same).\n"
                "stdout goes to stdout, stderr to stderr.\n"
                "\n"
                "Options:\n"
@@ -66,13 +67,16 @@ static int parse_argv(int argc, char *argv[]) {
                         errno = 0;
                         arg_tail = strtoll(optarg, &end, 10);
                         if (errno || *end || end == optarg || arg_tail < 0)
-                                return -cli_usage_error("logs", "invalid --tail '%s': a number or 'all'", optarg);
+                                return -cli_usage_error("logs", "invalid --tail '%s': a number or 'all'",
+                                        optarg);
                         break;
                 case ARG_SINCE:
                 case ARG_UNTIL:
-                        if (parse_docker_time(optarg, now, c == ARG_SINCE ? &arg_since_usec : &arg_until_usec) < 0)
+                        if (parse_docker_time(optarg, now,
+                                    c == ARG_SINCE ? &arg_since_usec : &arg_until_usec) < 0)
                                 return -cli_usage_error("logs",
-                                        "invalid --%s '%s': use RFC 3339, Unix seconds or a duration like 10m",
+                                        "invalid --%s '%s': use RFC 3339, Unix seconds or a duration like "
+                                        "10m",
                                         c == ARG_SINCE ? "since" : "until", optarg);
                         break;
                 case 't':
@@ -139,7 +143,8 @@ int verb_logs(int argc, char *argv[]) {
                 return log_error("Container ID prefix '%s' is ambiguous: give more digits", argv[optind]),
                        EXIT_CMD_FAILED;
         if (r < 0)
-                return log_error_errno(r, "Failed to look up container '%s': %m", argv[optind]), EXIT_CMD_FAILED;
+                return log_error_errno(r, "Failed to look up container '%s': %m", argv[optind]),
+                       EXIT_CMD_FAILED;
         r = container_load(image_store_root_fd(store), name, &c);
         if (r < 0)
                 return log_error_errno(r, "Failed to read container '%s': %m", name), EXIT_CMD_FAILED;
@@ -193,7 +198,8 @@ int verb_logs(int argc, char *argv[]) {
                         }
                         r = print_entry(j);
                         if (r < 0)
-                                return log_error_errno(r, "Failed to read a journal entry: %m"), EXIT_CMD_FAILED;
+                                return log_error_errno(r, "Failed to read a journal entry: %m"),
+                                       EXIT_CMD_FAILED;
                         continue;
                 }
                 if (!arg_follow)
@@ -201,7 +207,8 @@ int verb_logs(int argc, char *argv[]) {
 
                 /* At the end: stop following once the container is no longer running. */
                 if (!bus && (r = bus_open_system(&bus)) < 0)
-                        return log_error_errno(r, "Failed to connect to systemd: %m. %s", bus_connect_error_hint()),
+                        return log_error_errno(r, "Failed to connect to systemd: %m. %s",
+                                       bus_connect_error_hint()),
                                EXIT_CMD_FAILED;
                 {
                         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;

@@ -32,7 +32,8 @@ static void help(void) {
                "\n"
                "Options:\n"
                "  -a, --all             Show all containers, not only running ones\n"
-               "  -f, --filter FILTER   Filter: name=NAME, id=ID, status=created|running|restarting|exited,\n"
+               "  -f, --filter FILTER   Filter: name=NAME, id=ID, "
+               "status=created|running|restarting|exited,\n"
                "                        label=KEY or label=KEY=VALUE (repeatable; all must match)\n"
                "      --format FORMAT   'table' (default), 'json' (one object per line) or a template\n"
                "                        such as '{{.Names}} {{.Status}}'\n"
@@ -74,7 +75,8 @@ static int parse_argv(int argc, char *argv[]) {
                                 return -cli_usage_error("ps",
                                         "invalid filter '%s': use name=, id=, status= or label=", optarg);
                         if (startswith(optarg, "status=")) {
-                                static const char *const st[] = { "created", "running", "restarting", "exited" };
+                                static const char *const st[] = { "created", "running", "restarting",
+                                        "exited" };
                                 bool known = false;
                                 for (size_t i = 0; i < ELEMENTSOF(st); i++)
                                         known = known || streq(optarg + 7, st[i]);
@@ -233,9 +235,10 @@ static int cmp_created(const void *a, const void *b) {
 }
 
 int verb_ps(int argc, char *argv[]) {
-        static const char *const header[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS",
-                "NAMES" };
-        static const char *const cols[] = { "ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names" };
+        static const char *const header[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS",
+                "PORTS", "NAMES" };
+        static const char *const cols[] = { "ID", "Image", "Command", "RunningFor", "Status", "Ports",
+                "Names" };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(image_store_freep) ImageStore *store = NULL;
         _cleanup_strv_free_ char **names = NULL;
@@ -269,7 +272,8 @@ int verb_ps(int argc, char *argv[]) {
                 if (r == -ENOENT)
                         continue; /* removed meanwhile */
                 if (r < 0) {
-                        ret = (log_error_errno(r, "Failed to read container '%s': %m", *name), EXIT_CMD_FAILED);
+                        ret = (log_error_errno(r, "Failed to read container '%s': %m", *name),
+                                EXIT_CMD_FAILED);
                         goto finish;
                 }
                 n++;
@@ -297,8 +301,9 @@ int verb_ps(int argc, char *argv[]) {
                 if (arg_quiet)
                         printf("%s\n", json_get_string(row, "ID"));
                 else if (arg_format && streq(arg_format, "json"))
-                        printf("%s\n", json_object_to_json_string_ext(row,
-                                JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                        printf("%s\n",
+                                json_object_to_json_string_ext(row,
+                                        JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                 else if (arg_format && !format_is_table(arg_format, NULL)) {
                         _cleanup_free_ char *line = NULL;
                         r = format_template(arg_format, row, &line, NULL);
@@ -356,13 +361,20 @@ static void container_help(void) {
 
 int verb_container(int argc, char *argv[]) {
         static const Verb sub[] = {
-                { "create", NULL, verb_create },   { "inspect", NULL, verb_container_inspect },
-                { "kill", NULL, verb_kill },       { "list", NULL, verb_ps },
-                { "logs", NULL, verb_logs },       { "ls", NULL, verb_ps },
-                { "ps", NULL, verb_ps },           { "rename", NULL, verb_rename },
-                { "restart", NULL, verb_restart }, { "rm", NULL, verb_rm },
-                { "run", NULL, verb_run },         { "start", NULL, verb_start },
-                { "stop", NULL, verb_stop },       { "wait", NULL, verb_wait },
+                { "create", NULL, verb_create },
+                { "inspect", NULL, verb_container_inspect },
+                { "kill", NULL, verb_kill },
+                { "list", NULL, verb_ps },
+                { "logs", NULL, verb_logs },
+                { "ls", NULL, verb_ps },
+                { "ps", NULL, verb_ps },
+                { "rename", NULL, verb_rename },
+                { "restart", NULL, verb_restart },
+                { "rm", NULL, verb_rm },
+                { "run", NULL, verb_run },
+                { "start", NULL, verb_start },
+                { "stop", NULL, verb_stop },
+                { "wait", NULL, verb_wait },
         };
 
         if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {

@@ -197,7 +197,7 @@ static int write_etc_files(int root_fd, StartContext *ctx) {
 
                 if (!src || !dst)
                         return -ENOMEM;
-                r = write_file_atomic_at(root_fd, src, text, strlen(text), 0644);
+                r = write_file_replace_at(root_fd, src, text, strlen(text), 0644);
                 if (r < 0)
                         return r;
                 r = add_bind(ctx, src, dst, /* file= */ true, /* read_only= */ false);
@@ -457,7 +457,7 @@ static int read_record(int fd, ChildRecord *ret) {
         if (n == 0)
                 return 0;
         if (n != sizeof(*ret))
-                *ret = (ChildRecord) { .stage = _CHILD_STAGE_MAX, .error = n < 0 ? errno : EIO };
+                *ret = (ChildRecord){ .stage = _CHILD_STAGE_MAX, .error = n < 0 ? errno : EIO };
         return 1;
 }
 
@@ -505,7 +505,7 @@ static int spawn(StartContext *ctx, pid_t *ret_pid, int *ret_record_fd, int *ret
                 return 0;
         }
         if (r == 0) /* it died without a word */
-                rec = (ChildRecord) { .stage = _CHILD_STAGE_MAX, .error = EIO };
+                rec = (ChildRecord){ .stage = _CHILD_STAGE_MAX, .error = EIO };
         /* not our child (CLONE_PARENT): systemd reaps it */
         *ret_rec = rec;
         *ret_failed = true;

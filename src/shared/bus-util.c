@@ -2,6 +2,7 @@
 #include "bus-util.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,30 +57,134 @@ char *container_unit_name(const char *name) {
         return strjoin("berth@", name, ".service");
 }
 
-static int copy_string(sd_bus *bus, const char *path, const char *iface, const char *prop, char *buf, size_t size,
+/* Reads the properties of one interface with a single GetAll call and stores the ones UnitState has. */
+static int read_all_properties(sd_bus *bus, const char *path, const char *iface, UnitState *s,
         sd_bus_error *error) {
-        _cleanup_free_ char *s = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path, iface, prop, error, &s);
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", path, "org.freedesktop.DBus.Properties",
+                "GetAll", error, &reply, "s", iface);
         if (r < 0)
                 return r;
-        snprintf(buf, size, "%s", s);
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                static const struct {
+                        const char *name;
+                        char type;
+                        size_t offset, size;
+                } props[] = {
+#define P(n, t, f) { n, t, offsetof(UnitState, f), sizeof(((UnitState *) NULL)->f) }
+                        P("ActiveState", 's', active_state),
+                        P("SubState", 's', sub_state),
+                        P("LoadState", 's', load_state),
+                        P("NeedDaemonReload", 'b', need_daemon_reload),
+                        P("MainPID", 'u', main_pid),
+                        P("ExecMainCode", 'i', exec_main_code),
+                        P("ExecMainStatus", 'i', exec_main_status),
+                        P("NRestarts", 'u', n_restarts),
+                        P("ExecMainStartTimestamp", 't', exec_main_start_usec),
+                        P("ExecMainExitTimestamp", 't', exec_main_exit_usec),
+                        P("InvocationID", 'y', invocation_id),
+#undef P
+                };
+                const char *name, *contents;
+                size_t i;
+                char type;
+
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r < 0)
+                        return r;
+                for (i = 0; i < ELEMENTSOF(props); i++)
+                        if (streq(props[i].name, name))
+                                break;
+                r = sd_bus_message_peek_type(reply, &type, &contents);
+                if (r < 0)
+                        return r;
+                if (i == ELEMENTSOF(props) ||
+                        !(props[i].type == 'y' ? streq(contents, "ay")
+                                               : contents[0] == props[i].type && !contents[1])) {
+                        r = sd_bus_message_skip(reply, "v");
+                        if (r < 0)
+                                return r;
+                } else {
+                        void *dst = (char *) s + props[i].offset;
+
+                        r = sd_bus_message_enter_container(reply, 'v', contents);
+                        if (r < 0)
+                                return r;
+                        if (props[i].type == 's') {
+                                const char *v;
+                                r = sd_bus_message_read(reply, "s", &v);
+                                if (r >= 0)
+                                        snprintf(dst, props[i].size, "%s", v);
+                        } else if (props[i].type == 'b') {
+                                int b;
+                                r = sd_bus_message_read(reply, "b", &b);
+                                if (r >= 0)
+                                        *(bool *) dst = b;
+                        } else if (props[i].type == 'y') {
+                                const void *id;
+                                size_t n = 0;
+                                r = sd_bus_message_read_array(reply, 'y', &id, &n);
+                                if (r >= 0 && n == 16)
+                                        hexencode(id, 16, dst);
+                        } else
+                                r = sd_bus_message_read_basic(reply, props[i].type, dst);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_exit_container(reply);
+                        if (r < 0)
+                                return r;
+                }
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(reply);
+}
+
+static int unit_state_at(sd_bus *bus, const char *path, UnitState *ret, sd_bus_error *error) {
+        static const struct {
+                const char *name;
+                char type;
+                size_t offset;
+        } service_props[] = {
+                { "MainPID", 'u', offsetof(UnitState, main_pid) },
+                { "ExecMainCode", 'i', offsetof(UnitState, exec_main_code) },
+                { "ExecMainStatus", 'i', offsetof(UnitState, exec_main_status) },
+                { "NRestarts", 'u', offsetof(UnitState, n_restarts) },
+                { "ExecMainStartTimestamp", 't', offsetof(UnitState, exec_main_start_usec) },
+                { "ExecMainExitTimestamp", 't', offsetof(UnitState, exec_main_exit_usec) },
+        };
+        UnitState s = {};
+        int r;
+
+        /* Unit: one GetAll round trip. Service: single Gets, since its GetAll also reads every cgroup
+         * attribute (memory, tasks, IO), which costs PID 1 milliseconds. */
+        r = read_all_properties(bus, path, "org.freedesktop.systemd1.Unit", &s, error);
+        if (r < 0)
+                return r;
+        if (streq(s.load_state, "loaded"))
+                for (size_t i = 0; i < ELEMENTSOF(service_props); i++) {
+                        r = sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path,
+                                "org.freedesktop.systemd1.Service", service_props[i].name, error,
+                                service_props[i].type, (char *) &s + service_props[i].offset);
+                        if (r < 0)
+                                return r;
+                }
+        *ret = s;
         return 0;
 }
 
-#define GET_TRIVIAL(bus, path, iface, prop, type, ptr, error)                                               \
-        sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path, iface, prop, error, type, ptr)
-
 int bus_get_unit_state(sd_bus *bus, const char *unit, UnitState *ret, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *inv = NULL;
-        static const char *const unit_iface = "org.freedesktop.systemd1.Unit";
-        static const char *const svc_iface = "org.freedesktop.systemd1.Service";
-        UnitState s = {};
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *path;
-        const void *id;
-        size_t id_size = 0;
-        int need = 0, r;
+        int r;
 
         r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                 "org.freedesktop.systemd1.Manager", "LoadUnit", error, &reply, "s", unit);
@@ -88,42 +193,31 @@ int bus_get_unit_state(sd_bus *bus, const char *unit, UnitState *ret, sd_bus_err
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return r;
+        return unit_state_at(bus, path, ret, error);
+}
 
-        if ((r = copy_string(bus, path, unit_iface, "ActiveState", s.active_state, sizeof(s.active_state),
-                     error)) < 0 ||
-                (r = copy_string(bus, path, unit_iface, "SubState", s.sub_state, sizeof(s.sub_state), error)) < 0 ||
-                (r = copy_string(bus, path, unit_iface, "LoadState", s.load_state, sizeof(s.load_state), error)) <
-                        0)
-                return r;
-        if ((r = GET_TRIVIAL(bus, path, unit_iface, "NeedDaemonReload", 'b', &need, error)) < 0)
-                return r;
-        s.need_daemon_reload = need;
+int bus_get_loaded_unit_state(sd_bus *bus, const char *unit, UnitState *ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *path;
+        int r;
 
-        if (streq(s.load_state, "loaded")) {
-                if ((r = GET_TRIVIAL(bus, path, svc_iface, "MainPID", 'u', &s.main_pid, error)) < 0 ||
-                        (r = GET_TRIVIAL(bus, path, svc_iface, "ExecMainCode", 'i', &s.exec_main_code, error)) < 0 ||
-                        (r = GET_TRIVIAL(bus, path, svc_iface, "ExecMainStatus", 'i', &s.exec_main_status, error)) <
-                                0 ||
-                        (r = GET_TRIVIAL(bus, path, svc_iface, "NRestarts", 'u', &s.n_restarts, error)) < 0 ||
-                        (r = GET_TRIVIAL(bus, path, svc_iface, "ExecMainStartTimestamp", 't',
-                                 &s.exec_main_start_usec, error)) < 0 ||
-                        (r = GET_TRIVIAL(bus, path, svc_iface, "ExecMainExitTimestamp", 't', &s.exec_main_exit_usec,
-                                 error)) < 0)
-                        return r;
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                "org.freedesktop.systemd1.Manager", "GetUnit", &e, &reply, "s", unit);
+        if (r < 0) {
+                if (sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
+                        *ret = (UnitState){};
+                        return 0;
+                }
+                if (error)
+                        sd_bus_error_move(error, &e);
+                return r;
         }
-
-        r = sd_bus_get_property(bus, "org.freedesktop.systemd1", path, unit_iface, "InvocationID", error, &inv,
-                "ay");
+        r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return r;
-        r = sd_bus_message_read_array(inv, 'y', &id, &id_size);
-        if (r < 0)
-                return r;
-        if (id_size == 16)
-                hexencode(id, 16, s.invocation_id);
-
-        *ret = s;
-        return 0;
+        r = unit_state_at(bus, path, ret, error);
+        return r < 0 ? r : 1;
 }
 
 bool unit_state_is_running(const UnitState *s) {

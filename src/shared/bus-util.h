@@ -21,10 +21,10 @@ char *container_unit_name(const char *name);
 
 typedef struct UnitState {
         char active_state[32]; /* active, activating, deactivating, inactive, failed, reloading */
-        char sub_state[32];    /* running, exited, dead, failed, auto-restart, start, stop-sigterm, ... */
-        char load_state[32];   /* loaded, not-found, ... */
+        char sub_state[32]; /* running, exited, dead, failed, auto-restart, start, stop-sigterm, ... */
+        char load_state[32]; /* loaded, not-found, ... */
         uint32_t main_pid;
-        int32_t exec_main_code;   /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 if never ran */
+        int32_t exec_main_code; /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 if never ran */
         int32_t exec_main_status; /* exit status or signal number */
         uint32_t n_restarts;
         uint64_t exec_main_start_usec; /* CLOCK_REALTIME µs, 0 if never started */
@@ -36,6 +36,11 @@ typedef struct UnitState {
 /* Reads the state of a unit, loading it if needed (loading an unknown instance of a template is cheap and
  * does not need a daemon-reload). */
 int bus_get_unit_state(sd_bus *bus, const char *unit, UnitState *ret, sd_bus_error *error);
+
+/* The same, but only if systemd has the unit loaded: returns 0 with an all-empty state (ActiveState "")
+ * when it has not, without loading it (loading a unit that is then not used costs PID 1 a parse and a
+ * garbage collection); 1 when it is loaded. */
+int bus_get_loaded_unit_state(sd_bus *bus, const char *unit, UnitState *ret, sd_bus_error *error);
 
 /* True while the unit's process is alive: active/reloading/deactivating, or activating after start. */
 bool unit_state_is_running(const UnitState *s);

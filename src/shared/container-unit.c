@@ -48,7 +48,8 @@ int container_dropin_render(const Container *c, const char *root, char **ret) {
         size_t size = 0;
         FILE *f;
 
-        image = escape_specifiers(c->image_name && safe_field_value(c->image_name) ? c->image_name : c->image_id);
+        image = escape_specifiers(
+                c->image_name && safe_field_value(c->image_name) ? c->image_name : c->image_id);
         if (!image)
                 return -ENOMEM;
         if (root) {
@@ -66,7 +67,8 @@ int container_dropin_render(const Container *c, const char *root, char **ret) {
         fprintf(f, "[Unit]\n");
         if (c->restart_policy == RESTART_ON_FAILURE && c->restart_max > 0)
                 /* Docker's MaximumRetryCount: N restarts, i.e. N+1 starts, never counting down */
-                fprintf(f, "StartLimitIntervalSec=infinity\nStartLimitBurst=%lld\n", (long long) c->restart_max + 1);
+                fprintf(f, "StartLimitIntervalSec=infinity\nStartLimitBurst=%lld\n",
+                        (long long) c->restart_max + 1);
         else if (c->restart_policy != RESTART_NO)
                 fprintf(f, "StartLimitIntervalSec=0\n");
         fprintf(f, "\n[Service]\n");
@@ -142,7 +144,8 @@ bool container_is_enabled(const char *unit_dir, const char *name) {
 }
 
 int container_set_enabled(const char *unit_dir, const char *name, bool enabled) {
-        _cleanup_free_ char *l = wants_link(unit_dir, name), *dir = strjoin(unit_dir, "/multi-user.target.wants");
+        _cleanup_free_ char *l = wants_link(unit_dir, name),
+                            *dir = strjoin(unit_dir, "/multi-user.target.wants");
 
         if (!l || !dir)
                 return -ENOMEM;

@@ -98,7 +98,8 @@ bool container_name_is_valid(const char *name) {
                 return false;
         for (size_t i = 0; i < n; i++) {
                 char ch = name[i];
-                bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+                bool alnum =
+                        (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
                 if (!alnum && (i == 0 || !strchr("_.-", ch)))
                         return false;
         }
@@ -344,10 +345,11 @@ int container_from_json(const char *text, size_t size, Container **ret, const ch
                 !string_is_lower_hex(c->image_id + 7, 64))
                 FAIL("Image must be an image ID (sha256:<64 hex>)");
         if (dup_string(o, "Created", false, &c->created) < 0 ||
-                dup_string(o, "ImageName", false, &c->image_name) < 0 || dup_string(o, "Path", true, &c->path) < 0 ||
-                isempty(c->path))
+                dup_string(o, "ImageName", false, &c->image_name) < 0 ||
+                dup_string(o, "Path", true, &c->path) < 0 || isempty(c->path))
                 FAIL("Created, ImageName or Path is malformed");
-        if (json_to_strv(member(o, "Layers"), &c->layers) < 0 || json_to_strv(member(o, "Args"), &c->args) < 0)
+        if (json_to_strv(member(o, "Layers"), &c->layers) < 0 ||
+                json_to_strv(member(o, "Args"), &c->args) < 0)
                 FAIL("Layers and Args must be arrays of strings");
         STRV_FOREACH(l, c->layers)
                 if (!startswith(*l, "sha256:") || !string_is_lower_hex(*l + 7, 64))
@@ -462,7 +464,7 @@ void container_state_done(ContainerState *s) {
         free(s->started_at);
         free(s->finished_at);
         free(s->error);
-        *s = (ContainerState) {};
+        *s = (ContainerState){};
 }
 
 int container_state_load(int root_fd, const char *name, ContainerState *ret) {
@@ -527,7 +529,8 @@ int container_state_save(int root_fd, const char *name, const ContainerState *s)
         path = strjoin("containers/", name, "/state.json");
         if (!text || !path)
                 return -ENOMEM;
-        return write_file_atomic_at(root_fd, path, text, strlen(text), 0600);
+        /* state.json is rewritten at every start and stop, on the start path: no fsync */
+        return write_file_replace_at(root_fd, path, text, strlen(text), 0600);
 }
 
 static int cmp_str(const void *a, const void *b) {

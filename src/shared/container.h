@@ -56,14 +56,14 @@ const char *network_mode_to_string(NetworkMode m);
 NetworkMode network_mode_from_string(const char *s);
 
 typedef struct Container {
-        char *id;         /* 64 lowercase hex */
-        char *name;       /* [a-zA-Z0-9][a-zA-Z0-9_.-]*, the systemd instance name */
-        char *created;    /* RFC 3339 */
-        char *image_id;   /* "sha256:<hex>" */
+        char *id; /* 64 lowercase hex */
+        char *name; /* [a-zA-Z0-9][a-zA-Z0-9_.-]*, the systemd instance name */
+        char *created; /* RFC 3339 */
+        char *image_id; /* "sha256:<hex>" */
         char *image_name; /* as the user named it: "berth-demo", "busybox:1.36" */
-        char **layers;    /* diff_ids, bottom first; keeps them alive in the store */
+        char **layers; /* diff_ids, bottom first; keeps them alive in the store */
 
-        char *path;  /* argv[0] after Docker's Entrypoint/Cmd rules */
+        char *path; /* argv[0] after Docker's Entrypoint/Cmd rules */
         char **args; /* the rest of argv */
         char **entrypoint;
         char **cmd;
@@ -78,8 +78,8 @@ typedef struct Container {
         NetworkMode network_mode;
         RestartPolicy restart_policy;
         int64_t restart_max; /* on-failure:N, 0 = unlimited */
-        bool auto_remove;    /* --rm */
-        bool init;           /* --init */
+        bool auto_remove; /* --rm */
+        bool init; /* --init */
         ContainerMount *mounts;
         size_t n_mounts;
 } Container;
@@ -111,11 +111,11 @@ int container_list_names(int root_fd, char ***ret);
 
 /* What the container did last; NULL strings are absent. */
 typedef struct ContainerState {
-        char *started_at;  /* RFC 3339 */
+        char *started_at; /* RFC 3339 */
         char *finished_at; /* RFC 3339 */
-        int64_t pid;       /* host PID of PID 1 while running, 0 otherwise */
+        int64_t pid; /* host PID of PID 1 while running, 0 otherwise */
         int64_t exit_code; /* Docker's: status, 128+signal, 125/126/127 for setup failures */
-        char *error;       /* setup failure message, if any */
+        char *error; /* setup failure message, if any */
         bool oom_killed;
         int64_t restart_count;
 } ContainerState;

@@ -41,9 +41,12 @@ static Container *sample(void) {
         c->init = true;
         c->n_mounts = 2;
         c->mounts = ASSERT_NOT_NULL(calloc(2, sizeof(ContainerMount)));
-        c->mounts[0] = (ContainerMount) { .type = MOUNT_BIND, .source = strdup("/srv"), .target = strdup("/www"),
+        c->mounts[0] = (ContainerMount){ .type = MOUNT_BIND,
+                .source = strdup("/srv"),
+                .target = strdup("/www"),
                 .read_only = true };
-        c->mounts[1] = (ContainerMount) { .type = MOUNT_TMPFS, .target = strdup("/tmp"),
+        c->mounts[1] = (ContainerMount){ .type = MOUNT_TMPFS,
+                .target = strdup("/tmp"),
                 .options = strdup("size=1m") };
         return c;
 }
@@ -86,11 +89,13 @@ TEST(rejects_malformed) {
                 "{\"Id\":\"" ID "\",\"Name\":\"../etc\",\"Image\":\"" IMG "\",\"Path\":\"sh\"}",
                 "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"sha256:../../x\",\"Path\":\"sh\"}",
                 "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\"}",
-                "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\",\"Layers\":[\"../x\"]}",
+                "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG
+                "\",\"Path\":\"sh\",\"Layers\":[\"../x\"]}",
                 "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\","
                 "\"HostConfig\":{\"NetworkMode\":\"bridge\"}}",
                 "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\","
-                "\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/x\",\"Target\":\"/a/../../etc\"}]}}",
+                "\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/x\",\"Target\":\"/a/../../"
+                "etc\"}]}}",
                 "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\","
                 "\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Target\":\"/a\"}]}}",
                 "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\","
