@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus-util.h"
 #include "log.h"
 #include "reference.h"
 #include "string-util.h"
@@ -57,6 +58,34 @@ int cli_open_store(ImageStore **ret) {
         r = image_store_open(root, ret);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the berth store at '%s': %m", root);
+        return 0;
+}
+
+int cli_open_bus(sd_bus **ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = bus_open_system(&bus);
+        if (r >= 0)
+                r = bus_ping_manager(bus, &error);
+        if (r < 0) {
+                log_error("Failed to connect to systemd: %s", error.message ?: strerror(-ERRNO_VALUE(r)));
+                log_error("%s", bus_connect_error_hint());
+                return r;
+        }
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+int cli_open_store_and_bus(ImageStore **ret_store, sd_bus **ret_bus, int fail_code) {
+        _cleanup_(image_store_freep) ImageStore *store = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+
+        if (cli_open_store(&store) < 0 || cli_open_bus(&bus) < 0)
+                return fail_code;
+        *ret_store = TAKE_PTR(store);
+        *ret_bus = TAKE_PTR(bus);
         return 0;
 }
 

@@ -4,6 +4,8 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include <systemd/sd-bus.h>
+
 #include "store.h"
 
 /* Exit codes, as Docker's CLI uses them (docs/errors.md):
@@ -33,6 +35,12 @@ int cli_getopt(const char *verb, int argc, char *argv[], const char *shortopts,
 
 /* Opens the image store at arg_root, logging a specific error on failure. */
 int cli_open_store(ImageStore **ret);
+
+/* Connects to systemd (bus_open_system() and a ping), logging what is wrong and how to check on failure. */
+int cli_open_bus(sd_bus **ret);
+
+/* cli_open_store() and cli_open_bus(); returns 0, or fail_code after logging. */
+int cli_open_store_and_bus(ImageStore **ret_store, sd_bus **ret_bus, int fail_code);
 
 /* Checks and normalises a REPOSITORY[:TAG] argument into a full reference; logs a usage error naming the
  * argument on failure (returns -EXIT_USAGE). */

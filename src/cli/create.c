@@ -735,28 +735,6 @@ finish:
         return ret_code;
 }
 
-/* Opens the store and the bus; returns an exit code (0 on success). */
-static int open_store_and_bus(ImageStore **ret_store, sd_bus **ret_bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(image_store_freep) ImageStore *store = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int r;
-
-        if (cli_open_store(&store) < 0)
-                return EXIT_USAGE;
-        r = bus_open_system(&bus);
-        if (r >= 0)
-                r = bus_ping_manager(bus, &error);
-        if (r < 0) {
-                log_error("Failed to connect to systemd: %s", error.message ?: strerror(-ERRNO_VALUE(r)));
-                log_error("%s", bus_connect_error_hint());
-                return EXIT_USAGE;
-        }
-        *ret_store = TAKE_PTR(store);
-        *ret_bus = TAKE_PTR(bus);
-        return 0;
-}
-
 int verb_create(int argc, char *argv[]) {
         _cleanup_(image_store_freep) ImageStore *store = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -768,7 +746,7 @@ int verb_create(int argc, char *argv[]) {
                 args_free();
                 return -r;
         }
-        r = open_store_and_bus(&store, &bus);
+        r = cli_open_store_and_bus(&store, &bus, EXIT_USAGE);
         if (r == 0)
                 r = create_container("create", store, bus, argv[optind], argv + optind + 1, &c);
         if (r == 0)
@@ -945,7 +923,7 @@ int verb_run(int argc, char *argv[]) {
                 args_free();
                 return -r;
         }
-        r = open_store_and_bus(&store, &bus);
+        r = cli_open_store_and_bus(&store, &bus, EXIT_USAGE);
         if (r == 0)
                 r = create_container("run", store, bus, argv[optind], argv + optind + 1, &c);
         args_free();

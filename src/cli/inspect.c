@@ -304,10 +304,8 @@ static int run_inspect(const char *verb, const char *default_type, int argc, cha
                 if (r >= 0) {
                         ContainerInfo info = {};
 
-                        if (!bus && (r = bus_open_system(&bus)) < 0)
-                                return log_error_errno(r, "Failed to connect to systemd: %m. %s",
-                                               bus_connect_error_hint()),
-                                       EXIT_CMD_FAILED;
+                        if (!bus && cli_open_bus(&bus) < 0)
+                                return EXIT_CMD_FAILED;
                         r = container_info_load(bus, image_store_root_fd(store), cname, &info);
                         if (r >= 0)
                                 r = container_object(store, &info, &o);

@@ -22,28 +22,6 @@ static int64_t arg_time = -1; /* stop/restart -t; -1: the container's own stop t
 static int arg_signal = SIGKILL;
 static bool arg_force = false;
 
-/* Opens the store and the bus, printing what is wrong; returns 0 or EXIT_CMD_FAILED. */
-static int open_store_and_bus(ImageStore **ret_store, sd_bus **ret_bus) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(image_store_freep) ImageStore *store = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int r;
-
-        if (cli_open_store(&store) < 0)
-                return EXIT_CMD_FAILED;
-        r = bus_open_system(&bus);
-        if (r >= 0)
-                r = bus_ping_manager(bus, &error);
-        if (r < 0) {
-                log_error("Failed to connect to systemd: %s", error.message ?: strerror(-ERRNO_VALUE(r)));
-                log_error("%s", bus_connect_error_hint());
-                return EXIT_CMD_FAILED;
-        }
-        *ret_store = TAKE_PTR(store);
-        *ret_bus = TAKE_PTR(bus);
-        return 0;
-}
-
 /* Resolves a name or ID prefix, printing why it failed. */
 static int resolve(int root_fd, const char *arg, char **ret_name) {
         int r;
@@ -112,6 +90,27 @@ static void help_start(void) {
                "Not supported yet: -a/--attach, -i/--interactive.\n");
 }
 
+/* Docker's way with several containers: run one() on each argument, print the argument when it worked,
+ * report each failure (one() logs it) and exit 1 if any failed. */
+static int for_each_container(int argc, char *argv[],
+        int (*one)(sd_bus *bus, int root_fd, const char *arg)) {
+        _cleanup_(image_store_freep) ImageStore *store = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r, ret = 0;
+
+        r = cli_open_store_and_bus(&store, &bus, EXIT_CMD_FAILED);
+        if (r != 0)
+                return r;
+        for (int i = optind; i < argc; i++) {
+                if (one(bus, image_store_root_fd(store), argv[i]) < 0)
+                        ret = EXIT_CMD_FAILED;
+                else
+                        printf("%s\n", argv[i]);
+                fflush(stdout);
+        }
+        return ret;
+}
+
 static int start_one(sd_bus *bus, int root_fd, const char *arg) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(container_freep) Container *c = NULL;
@@ -153,25 +152,13 @@ int verb_start(int argc, char *argv[]) {
                 { "interactive", no_argument, NULL, 'i' },
                 {},
         };
-        _cleanup_(image_store_freep) ImageStore *store = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int r, ret = 0;
+        int r;
 
         r = parse_simple("start", "CONTAINER [CONTAINER...]", 1, 0, "hai", options, help_start, handle_start,
                 argc, argv);
         if (r <= 0)
                 return -r;
-        r = open_store_and_bus(&store, &bus);
-        if (r != 0)
-                return r;
-        for (int i = optind; i < argc; i++) {
-                if (start_one(bus, image_store_root_fd(store), argv[i]) < 0)
-                        ret = EXIT_CMD_FAILED;
-                else
-                        printf("%s\n", argv[i]);
-                fflush(stdout);
-        }
-        return ret;
+        return for_each_container(argc, argv, start_one);
 }
 
 /* --- stop, restart ------------------------------------------------------------------------------------------ */
@@ -241,6 +228,12 @@ static int stop_one(sd_bus *bus, int root_fd, const char *arg) {
         return 0;
 }
 
+static int restart_one(sd_bus *bus, int root_fd, const char *arg) {
+        int r = stop_one(bus, root_fd, arg);
+
+        return r < 0 ? r : start_one(bus, root_fd, arg);
+}
+
 static int stop_or_restart(const char *verb, bool restart, int argc, char *argv[]) {
         static const struct option options[] = {
                 { "time", required_argument, NULL, 't' },
@@ -248,28 +241,13 @@ static int stop_or_restart(const char *verb, bool restart, int argc, char *argv[
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
-        _cleanup_(image_store_freep) ImageStore *store = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int r, ret = 0;
+        int r;
 
         r = parse_simple(verb, "CONTAINER [CONTAINER...]", 1, 0, "t:h", options,
                 restart ? help_restart : help_stop, handle_time, argc, argv);
         if (r <= 0)
                 return -r;
-        r = open_store_and_bus(&store, &bus);
-        if (r != 0)
-                return r;
-        for (int i = optind; i < argc; i++) {
-                r = stop_one(bus, image_store_root_fd(store), argv[i]);
-                if (r >= 0 && restart)
-                        r = start_one(bus, image_store_root_fd(store), argv[i]);
-                if (r < 0)
-                        ret = EXIT_CMD_FAILED;
-                else
-                        printf("%s\n", argv[i]);
-                fflush(stdout);
-        }
-        return ret;
+        return for_each_container(argc, argv, restart ? restart_one : stop_one);
 }
 
 int verb_stop(int argc, char *argv[]) {
@@ -332,25 +310,13 @@ int verb_kill(int argc, char *argv[]) {
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
-        _cleanup_(image_store_freep) ImageStore *store = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int r, ret = 0;
+        int r;
 
         r = parse_simple("kill", "CONTAINER [CONTAINER...]", 1, 0, "s:h", options, help_kill, handle_signal,
                 argc, argv);
         if (r <= 0)
                 return -r;
-        r = open_store_and_bus(&store, &bus);
-        if (r != 0)
-                return r;
-        for (int i = optind; i < argc; i++) {
-                if (kill_one(bus, image_store_root_fd(store), argv[i]) < 0)
-                        ret = EXIT_CMD_FAILED;
-                else
-                        printf("%s\n", argv[i]);
-                fflush(stdout);
-        }
-        return ret;
+        return for_each_container(argc, argv, kill_one);
 }
 
 /* --- rm -------------------------------------------------------------------------------------------------- */
@@ -420,25 +386,13 @@ int verb_rm(int argc, char *argv[]) {
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
-        _cleanup_(image_store_freep) ImageStore *store = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int r, ret = 0;
+        int r;
 
         r = parse_simple("rm", "CONTAINER [CONTAINER...]", 1, 0, "fvlh", options, help_rm, handle_rm, argc,
                 argv);
         if (r <= 0)
                 return -r;
-        r = open_store_and_bus(&store, &bus);
-        if (r != 0)
-                return r;
-        for (int i = optind; i < argc; i++) {
-                if (rm_one(bus, image_store_root_fd(store), argv[i]) < 0)
-                        ret = EXIT_CMD_FAILED;
-                else
-                        printf("%s\n", argv[i]);
-                fflush(stdout);
-        }
-        return ret;
+        return for_each_container(argc, argv, rm_one);
 }
 
 /* --- wait ------------------------------------------------------------------------------------------------ */
@@ -501,7 +455,7 @@ int verb_wait(int argc, char *argv[]) {
                 argv);
         if (r <= 0)
                 return -r;
-        r = open_store_and_bus(&store, &bus);
+        r = cli_open_store_and_bus(&store, &bus, EXIT_CMD_FAILED);
         if (r != 0)
                 return r;
         for (int i = optind; i < argc; i++) {
@@ -639,7 +593,7 @@ int verb_rename(int argc, char *argv[]) {
                         "invalid container name '%s': only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
                         "allowed",
                         argv[optind + 1]);
-        r = open_store_and_bus(&store, &bus);
+        r = cli_open_store_and_bus(&store, &bus, EXIT_CMD_FAILED);
         if (r != 0)
                 return r;
         return rename_container(bus, image_store_root_fd(store), argv[optind], new_name) < 0

@@ -206,10 +206,8 @@ int verb_logs(int argc, char *argv[]) {
                         break;
 
                 /* At the end: stop following once the container is no longer running. */
-                if (!bus && (r = bus_open_system(&bus)) < 0)
-                        return log_error_errno(r, "Failed to connect to systemd: %m. %s",
-                                       bus_connect_error_hint()),
-                               EXIT_CMD_FAILED;
+                if (!bus && cli_open_bus(&bus) < 0)
+                        return EXIT_CMD_FAILED;
                 {
                         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
                         UnitState st;

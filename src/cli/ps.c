@@ -252,10 +252,8 @@ int verb_ps(int argc, char *argv[]) {
                 return -r;
         if (cli_open_store(&store) < 0)
                 return EXIT_CMD_FAILED;
-        r = bus_open_system(&bus);
-        if (r < 0)
-                return log_error_errno(r, "Failed to connect to systemd: %m. %s", bus_connect_error_hint()),
-                       EXIT_CMD_FAILED;
+        if (cli_open_bus(&bus) < 0)
+                return EXIT_CMD_FAILED;
 
         r = container_list_names(image_store_root_fd(store), &names);
         if (r < 0)
