@@ -881,17 +881,17 @@ static int watch_unit(sd_bus *bus, const char *unit, sd_bus_slot **ret_slot) {
  * (a long-running one costs two wake-ups a second): PropertiesChanged may come late or, on the shared bus,
  * not at all. */
 static int wait_journal_or_unit(sd_bus *bus, sd_journal *j, int timeout_ms) {
-        struct pollfd p[2] = {
-                { .fd = sd_journal_get_fd(j), .events = (short) sd_journal_get_events(j) },
-                { .fd = sd_bus_get_fd(bus), .events = (short) sd_bus_get_events(bus) },
-        };
+        struct pollfd p[2];
         int r;
 
-        /* messages already read from the socket (while we made calls) would not wake poll() */
+        /* messages already read from the socket (while we made calls) would not wake poll(); and only with
+         * the queue empty does sd_bus_get_events() ask for POLLIN */
         while ((r = sd_bus_process(bus, NULL)) > 0)
                 ;
         if (r < 0)
                 return r;
+        p[0] = (struct pollfd){ .fd = sd_journal_get_fd(j), .events = (short) sd_journal_get_events(j) };
+        p[1] = (struct pollfd){ .fd = sd_bus_get_fd(bus), .events = (short) sd_bus_get_events(bus) };
         if (p[0].fd < 0)
                 return p[0].fd;
         if (poll(p, 2, timeout_ms) < 0)
@@ -1013,7 +1013,8 @@ int verb_run(int argc, char *argv[]) {
                 if (streq(s.active_state, "inactive") || streq(s.active_state, "failed"))
                         break;
                 r = wait_journal_or_unit(bus, j, wait_ms);
-                wait_ms = MIN(wait_ms * 2, 500);
+                /* +2 ms steps for a while (short containers end within ~100 ms), then doubling to 500 ms */
+                wait_ms = wait_ms < 20 ? wait_ms + 2 : MIN(wait_ms * 2, 500);
                 if (r < 0 && r != -EINTR) {
                         ret = (log_error_errno(r, "Failed to wait for output or the container: %m"),
                                 EXIT_CMD_FAILED);
