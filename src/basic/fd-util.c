@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -38,5 +39,23 @@ int opendir_at(int dirfd, const char *path, DIR **ret) {
                 return r;
         }
         *ret = d;
+        return 0;
+}
+
+int loop_write(int fd, const void *data, size_t n) {
+        const char *p = data;
+
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+
+                if (k < 0 && errno == EAGAIN)
+                        (void) poll(&(struct pollfd){ .fd = fd, .events = POLLOUT }, 1, -1);
+                else if (k < 0 && errno != EINTR)
+                        return -errno;
+                else if (k > 0) {
+                        p += k;
+                        n -= (size_t) k;
+                }
+        }
         return 0;
 }

@@ -32,3 +32,6 @@ int opendir_at(int dirfd, const char *path, DIR **ret);
 
 /* Takes an exclusive (or shared) flock on fd, waiting for it. */
 int lock_fd(int fd, int operation);
+
+/* Writes all n bytes, retrying on EINTR and waiting with poll() while a non-blocking fd is full. */
+int loop_write(int fd, const void *data, size_t n);

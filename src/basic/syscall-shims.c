@@ -2,13 +2,23 @@
 #include "syscall-shims.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#if HAVE_PIDFD_OPEN || HAVE_PIDFD_SEND_SIGNAL
+#include <sys/pidfd.h>
+#endif
 
 #ifndef __NR_openat2
 #define __NR_openat2 437
+#endif
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+#ifndef __NR_pidfd_send_signal
+#define __NR_pidfd_send_signal 424
 #endif
 
 int sys_openat2(int dirfd, const char *path, const struct berth_open_how *how, size_t size) {
@@ -33,4 +43,36 @@ pid_t sys_clone_fork(unsigned long flags) {
 
 int sys_pivot_root(const char *new_root, const char *put_old) {
         return (int) syscall(__NR_pivot_root, new_root, put_old);
+}
+
+int sys_pidfd_open(pid_t pid, unsigned flags) {
+#if HAVE_PIDFD_OPEN
+        return pidfd_open(pid, flags);
+#else
+        /* Compatibility shim: glibc < 2.36. Remove once the baseline has pidfd_open(). */
+        return (int) syscall(__NR_pidfd_open, pid, flags);
+#endif
+}
+
+int sys_pidfd_send_signal(int pidfd, int sig) {
+#if HAVE_PIDFD_SEND_SIGNAL
+        return pidfd_send_signal(pidfd, sig, NULL, 0);
+#else
+        /* Compatibility shim: glibc < 2.36. */
+        return (int) syscall(__NR_pidfd_send_signal, pidfd, sig, NULL, 0);
+#endif
+}
+
+int sys_setns_pidfd(int pidfd, int flags) {
+        static int forced = -1;
+
+        if (forced < 0) {
+                const char *e = getenv("BERTH_FORCE_EINVAL_SETNS_PIDFD");
+                forced = e && *e == '1';
+        }
+        if (forced) {
+                errno = EINVAL;
+                return -1;
+        }
+        return setns(pidfd, flags);
 }

@@ -29,3 +29,12 @@ pid_t sys_clone_fork(unsigned long flags);
 
 /* pivot_root(2), which glibc does not wrap. */
 int sys_pivot_root(const char *new_root, const char *put_old);
+
+/* pidfd_open(2) and pidfd_send_signal(2): libc's where it has them (glibc 2.36), the raw syscall otherwise. */
+int sys_pidfd_open(pid_t pid, unsigned flags);
+int sys_pidfd_send_signal(int pidfd, int sig);
+
+/* setns(2) with a pidfd (Linux 5.8): joins all namespaces in flags of that process at once. Kernels before
+ * 5.8 fail with EINVAL, and so does this when $BERTH_FORCE_EINVAL_SETNS_PIDFD=1, so tests cover the
+ * callers' fallback (one /proc/PID/ns/ file at a time). */
+int sys_setns_pidfd(int pidfd, int flags);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include "exec-path.h"
 #include "exec-user.h"
 #include "macro.h"
 #include "string-util.h"
@@ -70,13 +71,8 @@ int signal_from_string(const char *s) {
 }
 
 int exit_code_from_exec_errno(int error) {
-        switch (error) {
-        case ENOENT:
-        case ENOTDIR:
-                return EXIT_NOT_FOUND;
-        default: /* EACCES, ENOEXEC, EISDIR, ... */
-                return EXIT_CANNOT_EXECUTE;
-        }
+        /* one rule for berth-runtime and berth-exec, which links only src/basic */
+        return exec_path_exit_code(error);
 }
 
 int exit_code_from_service_result(const char *exit_code, const char *exit_status, int *ret) {

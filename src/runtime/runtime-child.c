@@ -19,15 +19,13 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "exec-path.h"
 #include "exec-user.h"
 #include "exit-status.h"
 #include "fd-util.h"
-#include "fileio.h"
 #include "mount-util.h"
 #include "string-util.h"
 #include "syscall-shims.h"
-
-#define ETC_FILE_MAX (4u * 1024u * 1024u)
 
 static const char *const child_stage_table[_CHILD_STAGE_MAX] = {
         [CHILD_STAGE_SESSION] = "create session",
@@ -248,66 +246,6 @@ static int loopback_up(void) {
         return RET_NERRNO(ioctl(fd, SIOCSIFFLAGS, &ifr));
 }
 
-/* Docker's lookup: a name with a '/' is taken as is, anything else is searched in the container's $PATH
- * (no /bin/sh fallback for ENOEXEC). Resolved before the parent hands our PID to systemd, so a missing or
- * non-executable command is a setup failure (127/126) the parent reports, not a main process that dies. */
-static int exec_check(const char *p) {
-        struct stat st;
-
-        if (stat(p, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode) || access(p, X_OK) < 0)
-                return -EACCES;
-        return 0;
-}
-
-static int exec_resolve(const char *file, char *const envp[], char buf[static PATH_MAX]) {
-        const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-        int r, denied = 0;
-
-        if (strchr(file, '/')) {
-                if (strlen(file) >= PATH_MAX)
-                        return -ENAMETOOLONG;
-                r = exec_check(file);
-                if (r < 0)
-                        return r;
-                strcpy(buf, file);
-                return 0;
-        }
-        for (char *const *e = envp; e && *e; e++)
-                if (startswith(*e, "PATH="))
-                        path = *e + 5;
-        for (const char *p = path;;) {
-                size_t l = strcspn(p, ":");
-                int n = l == 0 ? snprintf(buf, PATH_MAX, "./%s", file)
-                               : snprintf(buf, PATH_MAX, "%.*s/%s", (int) l, p, file);
-
-                if (n > 0 && n < PATH_MAX) {
-                        r = exec_check(buf);
-                        if (r >= 0)
-                                return 0;
-                        if (r == -EACCES || r == -EISDIR)
-                                denied = r;
-                }
-                if (p[l] == 0)
-                        break;
-                p += l + 1;
-        }
-        return denied ?: -ENOENT;
-}
-
-static int read_etc(const char *name, char **ret) {
-        int r = read_full_file_at(AT_FDCWD, name, ETC_FILE_MAX, ret, NULL);
-
-        if (r == -ENOENT) {
-                *ret = NULL;
-                return 0;
-        }
-        return r;
-}
-
 _noreturn_ void child_run(const ChildSpec *spec) {
         _cleanup_close_ int rootfs_fd = -EBADF, stderr_fd = -EBADF;
         _cleanup_free_ char *passwd = NULL, *group = NULL;
@@ -375,9 +313,7 @@ _noreturn_ void child_run(const ChildSpec *spec) {
                         child_fail(spec, CHILD_STAGE_WORKDIR, r, 0);
         }
 
-        r = read_etc("/etc/passwd", &passwd);
-        if (r >= 0)
-                r = read_etc("/etc/group", &group);
+        r = exec_user_read_databases(&passwd, &group);
         if (r < 0)
                 child_fail(spec, CHILD_STAGE_PASSWD, r, 0);
         r = exec_user_resolve(spec->user, passwd, group, &u, &what);
@@ -405,7 +341,10 @@ _noreturn_ void child_run(const ChildSpec *spec) {
         if (stderr_fd >= 0 && dup2(stderr_fd, STDERR_FILENO) < 0)
                 child_fail(spec, CHILD_STAGE_STDERR, -errno, 0);
 
-        r = exec_resolve(spec->exec_path, spec->env, exec_path);
+        /* Docker's lookup, resolved before the parent hands our PID to systemd, so a missing or
+         * non-executable command is a setup failure (127/126) the parent reports, not a main process that
+         * dies */
+        r = exec_path_resolve(spec->exec_path, spec->env, exec_path);
         if (r < 0)
                 child_fail(spec, CHILD_STAGE_EXEC, r, 0);
 

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exec-path.h"
 #include "fd-util.h"
 #include "fileio.h"
+#include "proc-util.h"
 #include "string-util.h"
 #include "strv.h"
+#include "terminal-util.h"
 #include "time-util.h"
 #include "tests.h"
 
@@ -115,11 +119,143 @@ TEST(docker_time) {
         ASSERT_STREQ(buf, "2026-11-28T10:00:00.123456000Z");
 }
 
+TEST(proc_cgroup) {
+        char v2[] = "0::/system.slice/system-berth.slice/berth@web.service";
+        char sd[] = "9:name=systemd:/system.slice/system-berth.slice/berth@web.service";
+        char cpu[] = "2:cpu,cpuacct:/";
+        char bad1[] = "0:/x", bad2[] = ":cpu:/", bad3[] = "3::/x", bad4[] = "1:memory:relative";
+        const char *dir, *path;
+
+        ASSERT_OK(proc_cgroup_line_split(v2, &dir, &path));
+        ASSERT_TRUE(dir == NULL);
+        ASSERT_STREQ(path, "/system.slice/system-berth.slice/berth@web.service");
+        ASSERT_OK(proc_cgroup_line_split(sd, &dir, &path));
+        ASSERT_STREQ(dir, "systemd");
+        ASSERT_OK(proc_cgroup_line_split(cpu, &dir, &path));
+        ASSERT_STREQ(dir, "cpu,cpuacct");
+        ASSERT_STREQ(path, "/");
+        ASSERT_ERROR(proc_cgroup_line_split(bad1, &dir, &path), EBADMSG);
+        ASSERT_ERROR(proc_cgroup_line_split(bad2, &dir, &path), EBADMSG);
+        ASSERT_ERROR(proc_cgroup_line_split(bad3, &dir, &path), EBADMSG);
+        ASSERT_ERROR(proc_cgroup_line_split(bad4, &dir, &path), EBADMSG);
+
+        ASSERT_TRUE(cgroup_path_in_unit("/system.slice/system-berth.slice/berth@web.service",
+                "berth@web.service"));
+        ASSERT_TRUE(cgroup_path_in_unit("/system.slice/berth@web.service/payload", "berth@web.service"));
+        ASSERT_FALSE(cgroup_path_in_unit("/system.slice/berth@web.service2", "berth@web.service"));
+        ASSERT_FALSE(cgroup_path_in_unit("/system.slice/xberth@web.service", "berth@web.service"));
+        ASSERT_FALSE(cgroup_path_in_unit("/", "berth@web.service"));
+}
+
+TEST(proc_nspid) {
+        pid_t pid = 0;
+
+        ASSERT_OK(proc_status_nspid("Name:\tsh\nPid:\t4242\nNSpid:\t4242\t17\t1\nNSpgid:\t1\n", &pid));
+        ASSERT_EQ(pid, 1);
+        ASSERT_OK(proc_status_nspid("NSpid:\t4242", &pid));
+        ASSERT_EQ(pid, 4242);
+        ASSERT_ERROR(proc_status_nspid("Name:\tsh\nPid:\t1\n", &pid), ENODATA);
+        ASSERT_ERROR(proc_status_nspid("NSpid:\t\nX:\t1\n", &pid), EBADMSG);
+        ASSERT_ERROR(proc_status_nspid("NSpid:\t12 x3\n", &pid), EBADMSG);
+        ASSERT_ERROR(proc_status_nspid("NSpid:\t-1\n", &pid), EBADMSG);
+}
+
+TEST(exec_path) {
+        char tmpl[] = "/tmp/test-exec-path.XXXXXX", buf[PATH_MAX];
+        char *const env[] = { (char *) "A=1", NULL, NULL };
+        _cleanup_free_ char *pathenv = NULL;
+        _cleanup_close_ int dfd = -EBADF;
+        const char *dir = mkdtemp(tmpl);
+        char *envp[3] = { (char *) "A=1", NULL, NULL };
+
+        ASSERT_TRUE(dir);
+        dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_OK(dfd);
+        ASSERT_OK(mkdirat(dfd, "bin", 0755));
+        ASSERT_OK(mkdirat(dfd, "sub", 0755));
+        ASSERT_OK(write_file_atomic_at(dfd, "bin/tool", "#!/bin/sh\n", 10, 0755));
+        ASSERT_OK(write_file_atomic_at(dfd, "bin/data", "x", 1, 0644));
+        ASSERT_OK(write_file_atomic_at(dfd, "sub/data", "x", 1, 0755));
+        ASSERT_OK(mkdirat(dfd, "bin/adir", 0755));
+        pathenv = strjoin("PATH=/nonexistent:", dir, "/bin:", dir, "/sub");
+        ASSERT_TRUE(pathenv);
+        envp[1] = pathenv;
+
+        ASSERT_OK(exec_path_resolve("tool", envp, buf));
+        ASSERT_TRUE(endswith(buf, "/bin/tool"));
+        /* a non-executable match does not hide an executable one later in $PATH */
+        ASSERT_OK(exec_path_resolve("data", envp, buf));
+        ASSERT_TRUE(endswith(buf, "/sub/data"));
+        ASSERT_ERROR(exec_path_resolve("adir", envp, buf), EISDIR);
+        ASSERT_ERROR(exec_path_resolve("nosuch", envp, buf), ENOENT);
+        ASSERT_ERROR(exec_path_resolve("", envp, buf), ENOENT);
+        ASSERT_ERROR(exec_path_resolve("/nonexistent/x", envp, buf), ENOENT);
+        ASSERT_ERROR(exec_path_resolve("/etc/passwd", envp, buf), EACCES);
+        ASSERT_OK(exec_path_resolve("sh", env, buf)); /* the default $PATH */
+        ASSERT_OK(exec_path_resolve("/bin/sh", env, buf));
+        ASSERT_STREQ(buf, "/bin/sh");
+
+        ASSERT_EQ(exec_path_exit_code(ENOENT), 127);
+        ASSERT_EQ(exec_path_exit_code(-ENOTDIR), 127);
+        ASSERT_EQ(exec_path_exit_code(EACCES), 126);
+        ASSERT_EQ(exec_path_exit_code(EISDIR), 126);
+        ASSERT_EQ(exec_path_exit_code(ENOEXEC), 126);
+        ASSERT_OK(rm_rf_at(AT_FDCWD, dir));
+}
+
+TEST(detach_keys) {
+        char out[16];
+        size_t n = 0;
+        bool pending = false;
+
+        ASSERT_FALSE(detach_keys_filter("ab", 2, out, &n, &pending));
+        ASSERT_EQ(n, 2);
+        ASSERT_TRUE(memcmp(out, "ab", 2) == 0);
+        /* ctrl-p is held back, then given out when something else follows */
+        ASSERT_FALSE(detach_keys_filter("x\x10", 2, out, &n, &pending));
+        ASSERT_EQ(n, 1);
+        ASSERT_TRUE(pending);
+        ASSERT_FALSE(detach_keys_filter("y", 1, out, &n, &pending));
+        ASSERT_EQ(n, 2);
+        ASSERT_TRUE(memcmp(out, "\x10y", 2) == 0);
+        ASSERT_FALSE(detach_keys_filter("\x10\x10", 2, out, &n, &pending));
+        ASSERT_EQ(n, 1);
+        ASSERT_TRUE(pending);
+        /* the sequence across two reads */
+        ASSERT_TRUE(detach_keys_filter("\x11rest", 5, out, &n, &pending));
+        ASSERT_EQ(n, 0);
+        pending = false;
+        ASSERT_TRUE(detach_keys_filter("ls\x10\x11", 4, out, &n, &pending));
+        ASSERT_EQ(n, 2);
+        ASSERT_TRUE(memcmp(out, "ls", 2) == 0);
+        pending = false;
+        ASSERT_FALSE(detach_keys_filter("\x11\x10", 2, out, &n, &pending));
+        ASSERT_EQ(n, 1);
+        ASSERT_EQ(out[0], 0x11);
+}
+
+TEST(loop_write) {
+        int p[2];
+        char buf[8] = {};
+
+        ASSERT_OK(pipe2(p, O_CLOEXEC | O_NONBLOCK));
+        ASSERT_OK(loop_write(p[1], "hello", 5));
+        ASSERT_EQ(read(p[0], buf, sizeof(buf)), 5);
+        ASSERT_STREQ(buf, "hello");
+        safe_close(p[0]);
+        safe_close(p[1]);
+}
+
 int main(void) {
         RUN(strings);
         RUN(strv);
         RUN(atomic_write_and_rm_rf);
         RUN(safe_close);
         RUN(docker_time);
+        RUN(proc_cgroup);
+        RUN(proc_nspid);
+        RUN(exec_path);
+        RUN(detach_keys);
+        RUN(loop_write);
         return 0;
 }

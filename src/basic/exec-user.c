@@ -2,7 +2,13 @@
 #include "exec-user.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "fileio.h"
+
+#define ETC_FILE_MAX (4u * 1024u * 1024u)
 
 /* One line of a colon-separated database, as pointer/length pairs into the caller's text. */
 #define FIELDS_MAX 7
@@ -199,5 +205,30 @@ int exec_user_resolve(const char *spec, const char *passwd, const char *group, E
         if (reterr_what)
                 *reterr_what = EXEC_USER_ERROR_NONE;
         memcpy(ret, &u, sizeof(u));
+        return 0;
+}
+
+static int read_etc(const char *name, char **ret) {
+        int r = read_full_file_at(AT_FDCWD, name, ETC_FILE_MAX, ret, NULL);
+
+        if (r == -ENOENT)
+                *ret = NULL;
+        return r == -ENOENT ? 0 : r;
+}
+
+int exec_user_read_databases(char **ret_passwd, char **ret_group) {
+        char *passwd = NULL, *group = NULL;
+        int r;
+
+        r = read_etc("/etc/passwd", &passwd);
+        if (r < 0)
+                return r;
+        r = read_etc("/etc/group", &group);
+        if (r < 0) {
+                free(passwd);
+                return r;
+        }
+        *ret_passwd = passwd;
+        *ret_group = group;
         return 0;
 }

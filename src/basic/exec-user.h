@@ -32,5 +32,9 @@ typedef enum ExecUserError {
 int exec_user_resolve(const char *spec, const char *passwd, const char *group, ExecUser *ret,
         ExecUserError *reterr_what);
 
+/* Reads /etc/passwd and /etc/group below the current root (the container's, once inside it); a missing
+ * file gives NULL, which exec_user_resolve() takes as empty. Both are freed on failure. */
+int exec_user_read_databases(char **ret_passwd, char **ret_group);
+
 /* Parses a decimal uid/gid: digits only, below 2^32-1. */
 int exec_user_parse_id(const char *s, size_t n, unsigned *ret);
