@@ -55,6 +55,7 @@ void cli_print_table(char ***rows, size_t n_rows, size_t n_cols);
 
 /* container verbs */
 int verb_create(int argc, char *argv[]);
+int verb_exec(int argc, char *argv[]);
 int verb_run(int argc, char *argv[]);
 int verb_start(int argc, char *argv[]);
 int verb_stop(int argc, char *argv[]);
@@ -65,6 +66,7 @@ int verb_wait(int argc, char *argv[]);
 int verb_rename(int argc, char *argv[]);
 int verb_ps(int argc, char *argv[]);
 int verb_logs(int argc, char *argv[]);
+int verb_port(int argc, char *argv[]);
 int verb_container(int argc, char *argv[]);
 int verb_container_inspect(int argc, char *argv[]);
 

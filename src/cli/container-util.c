@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "container-util.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -11,6 +12,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "container-unit.h"
 #include "string-util.h"
 #include "strv.h"
 
@@ -453,6 +455,155 @@ int mount_spec_parse(const char *spec, const char *cwd, ContainerMount *ret, con
         return -EINVAL;
 }
 
+/* --- published ports ---------------------------------------------------------------------------------------- */
+
+#define FAIL_PORT(reason)                                                                                   \
+        do {                                                                                                \
+                if (reterr_reason)                                                                          \
+                        *reterr_reason = (reason);                                                          \
+                return -EINVAL;                                                                             \
+        } while (0)
+
+/* "80" or "8000-8010"; allow_zero: "0" (pick one) is a port */
+static int port_range_parse(const char *s, size_t len, bool allow_zero, unsigned *ret_first,
+        unsigned *ret_last) {
+        unsigned v[2] = {}, k = 0;
+        size_t digits = 0;
+
+        if (len == 0)
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] == '-' && k == 0 && digits > 0) {
+                        k = 1;
+                        digits = 0;
+                        continue;
+                }
+                if (s[i] < '0' || s[i] > '9' || ++digits > 5)
+                        return -EINVAL;
+                v[k] = v[k] * 10 + (unsigned) (s[i] - '0');
+        }
+        if (digits == 0)
+                return -EINVAL;
+        if (k == 0)
+                v[1] = v[0];
+        if (v[0] > 65535 || v[1] > 65535 || v[0] > v[1])
+                return -EINVAL;
+        if (v[0] == 0 && (!allow_zero || v[1] != 0))
+                return -EINVAL;
+        *ret_first = v[0];
+        *ret_last = v[1];
+        return 0;
+}
+
+int publish_spec_parse(const char *spec, PortBinding **ret, size_t *ret_n, const char **reterr_reason) {
+        _cleanup_free_ PortBinding *list = NULL;
+        const char *rest = spec, *slash, *c1, *c2, *ip = NULL, *host = NULL, *cont;
+        size_t ip_len = 0, host_len = 0, cont_len;
+        unsigned cfirst, clast, hfirst = 0, hlast = 0, n;
+        PortProto proto = PORT_PROTO_TCP;
+        char ipbuf[sizeof(((PortBinding *) NULL)->host_ip)] = "";
+
+        if (isempty(spec))
+                FAIL_PORT("empty port specification");
+        slash = strrchr(spec, '/');
+        if (slash) {
+                if (streq(slash + 1, "sctp"))
+                        FAIL_PORT("sctp is not supported");
+                proto = port_proto_from_string(slash + 1);
+                if (proto < 0)
+                        FAIL_PORT("the protocol must be tcp or udp");
+        }
+        cont_len = slash ? (size_t) (slash - spec) : strlen(spec);
+
+        /* [IP:]HOST:CONTAINER or CONTAINER; IPv6 addresses in brackets */
+        if (rest[0] == '[') {
+                const char *close = memchr(rest, ']', cont_len);
+                if (!close || close[1] != ':')
+                        FAIL_PORT("an IPv6 address needs the form [ADDRESS]:HOST_PORT:CONTAINER_PORT");
+                ip = rest + 1;
+                ip_len = (size_t) (close - ip);
+                rest = close + 2;
+                c1 = memchr(rest, ':', cont_len - (size_t) (rest - spec));
+                if (!c1)
+                        FAIL_PORT("an IPv6 address needs the form [ADDRESS]:HOST_PORT:CONTAINER_PORT");
+                host = rest;
+                host_len = (size_t) (c1 - rest);
+                cont = c1 + 1;
+        } else {
+                c1 = memchr(rest, ':', cont_len);
+                c2 = c1 ? memchr(c1 + 1, ':', cont_len - (size_t) (c1 + 1 - spec)) : NULL;
+                if (c2 && memchr(c2 + 1, ':', cont_len - (size_t) (c2 + 1 - spec)))
+                        FAIL_PORT("too many colons (an IPv6 address goes in brackets: [::1]:8080:80)");
+                if (c2) {
+                        ip = rest;
+                        ip_len = (size_t) (c1 - rest);
+                        host = c1 + 1;
+                        host_len = (size_t) (c2 - host);
+                        cont = c2 + 1;
+                } else if (c1) {
+                        host = rest;
+                        host_len = (size_t) (c1 - rest);
+                        cont = c1 + 1;
+                        if (host_len == 0)
+                                FAIL_PORT("the host port is missing before ':'");
+                } else
+                        cont = rest;
+        }
+        cont_len -= (size_t) (cont - spec);
+
+        if (ip) {
+                unsigned char bin[16];
+
+                if (ip_len == 0 || ip_len >= sizeof(ipbuf))
+                        FAIL_PORT("invalid host IP address");
+                memcpy(ipbuf, ip, ip_len);
+                ipbuf[ip_len] = 0;
+                if (spec[0] == '[' ? inet_pton(AF_INET6, ipbuf, bin) != 1
+                                   : inet_pton(AF_INET, ipbuf, bin) != 1)
+                        FAIL_PORT("invalid host IP address");
+        }
+        if (port_range_parse(cont, cont_len, false, &cfirst, &clast) < 0)
+                FAIL_PORT("invalid container port (use 1-65535, or a range such as 80-90)");
+        if (host && host_len > 0 && port_range_parse(host, host_len, true, &hfirst, &hlast) < 0)
+                FAIL_PORT("invalid host port (use 0-65535, or a range such as 8000-8010)");
+        n = clast - cfirst + 1;
+        if (hfirst != 0 && hlast - hfirst + 1 != n) {
+                if (n == 1)
+                        FAIL_PORT("a host port range for a single container port is not supported yet");
+                FAIL_PORT("the host and container port ranges must have the same length");
+        }
+        if (n > PUBLISH_PORTS_MAX)
+                FAIL_PORT("too many ports in one range");
+
+        list = calloc(n, sizeof(PortBinding));
+        if (!list)
+                return -ENOMEM;
+        for (unsigned i = 0; i < n; i++) {
+                memcpy(list[i].host_ip, ipbuf, sizeof(ipbuf));
+                list[i].host_port = (uint16_t) (hfirst == 0 ? 0 : hfirst + i);
+                list[i].container_port = (uint16_t) (cfirst + i);
+                list[i].proto = proto;
+        }
+        *ret = TAKE_PTR(list);
+        *ret_n = n;
+        return 0;
+}
+
+char *port_bindings_format(const PortBinding *p, size_t n) {
+        _cleanup_free_ char *s = strdup("");
+
+        for (size_t i = 0; s && i < n; i++) {
+                char host[PORT_BINDING_HOST_MAX], *t;
+
+                t = asprintf_safe("%s%s%s->%u/%s", s, i > 0 ? ", " : "",
+                        port_binding_host_string(p + i, host), (unsigned) p[i].container_port,
+                        port_proto_to_string(p[i].proto));
+                free(s);
+                s = t;
+        }
+        return TAKE_PTR(s);
+}
+
 /* --- restart policy ---------------------------------------------------------------------------------------- */
 
 int restart_spec_parse(const char *s, RestartPolicy *ret, int64_t *ret_max, const char **reterr_reason) {
@@ -849,6 +1000,64 @@ int container_unit_start(sd_bus *bus, const char *unit, sd_bus_error *error) {
                         return r < 0 ? r : 1;
                 }
         }
+}
+
+int container_ports_refresh(sd_bus *bus, const Container *c, sd_bus_error *error) {
+        static const char *const suffixes[] = { ".socket", ".service" };
+        int r;
+
+        for (size_t i = 0; i < c->n_ports; i++)
+                for (size_t k = 0; k < ELEMENTSOF(suffixes); k++) {
+                        _cleanup_free_ char *u =
+                                container_port_unit_name(c->name, c->ports + i, suffixes[k]);
+                        if (!u)
+                                return -ENOMEM;
+                        r = container_unit_refresh(bus, u, NULL, error);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+void container_ports_reset_failed(sd_bus *bus, const Container *c) {
+        static const char *const suffixes[] = { ".socket", ".service" };
+
+        for (size_t i = 0; i < c->n_ports; i++)
+                for (size_t k = 0; k < ELEMENTSOF(suffixes); k++) {
+                        _cleanup_free_ char *u =
+                                container_port_unit_name(c->name, c->ports + i, suffixes[k]);
+                        if (u)
+                                (void) bus_reset_failed_unit(bus, u, NULL);
+                }
+}
+
+int container_ports_start(sd_bus *bus, const Container *c, char **ret_failed_unit, sd_bus_error *error) {
+        int r;
+
+        for (size_t i = 0; i < c->n_ports; i++) {
+                _cleanup_free_ char *sock = container_port_unit_name(c->name, c->ports + i, ".socket"),
+                                    *result = NULL;
+                UnitState s;
+
+                if (!sock)
+                        return -ENOMEM;
+                r = container_unit_refresh(bus, sock, &s, error);
+                if (r < 0)
+                        return r;
+                if (streq(s.active_state, "active"))
+                        continue;
+                if (streq(s.active_state, "failed"))
+                        (void) bus_reset_failed_unit(bus, sock, NULL);
+                /* the container's Wants= may have queued this start already: the job is merged */
+                r = bus_unit_job_run(bus, "StartUnit", sock, "replace", &result, error);
+                if (r < 0)
+                        return r;
+                if (!streq(result, "done")) {
+                        *ret_failed_unit = TAKE_PTR(sock);
+                        return 1;
+                }
+        }
+        return 0;
 }
 
 int container_start_error(int root_fd, const char *name, char **ret_msg, int *ret_exit_code) {

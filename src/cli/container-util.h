@@ -42,6 +42,18 @@ int volume_spec_parse(const char *spec, const char *cwd, ContainerMount *ret, co
  * (aliases: src, dst, destination, ro). type=volume returns -EOPNOTSUPP. */
 int mount_spec_parse(const char *spec, const char *cwd, ContainerMount *ret, const char **reterr_reason);
 
+/* At most this many ports per -p range and per container (each is a socket unit and a proxy unit). */
+#define PUBLISH_PORTS_MAX 1024
+
+/* -p/--publish in Docker's forms: CPORT, HPORT:CPORT, IP:HPORT:CPORT, IP::CPORT, [IPV6]:HPORT:CPORT, each
+ * with an optional /tcp or /udp, ports or equal-length ranges (8000-8010:80-90). A missing or 0 host port
+ * is host_port 0 (`berth create` picks a free one). Returns the bindings in order; -EINVAL with a static
+ * reason for anything else. */
+int publish_spec_parse(const char *spec, PortBinding **ret, size_t *ret_n, const char **reterr_reason);
+
+/* Docker's PORTS column: "0.0.0.0:8080->80/tcp, [::1]:9000->90/tcp". NULL on OOM. */
+char *port_bindings_format(const PortBinding *p, size_t n);
+
 /* --restart no|always|on-failure[:N]|unless-stopped */
 int restart_spec_parse(const char *s, RestartPolicy *ret, int64_t *ret_max, const char **reterr_reason);
 
@@ -79,6 +91,17 @@ int container_unit_start(sd_bus *bus, const char *unit, sd_bus_error *error);
 /* Stops the unit and waits. timeout_sec >= 0 (from `stop -t`) sends SIGKILL to everything left after that
  * many seconds; < 0 leaves it to the unit's TimeoutStopSec=. force: SIGKILL right away (rm -f). */
 int container_unit_stop(sd_bus *bus, const char *unit, int64_t timeout_sec, bool force, sd_bus_error *error);
+
+/* container_unit_refresh() for every socket and proxy unit of the container's published ports. */
+int container_ports_refresh(sd_bus *bus, const Container *c, sd_bus_error *error);
+
+/* Starts the socket units of the container's published ports (after the container: they are bound to it)
+ * and waits for them. Returns 0 when all listen, 1 with the name of the first that failed (its port is
+ * taken, most likely), <0 on bus errors. */
+int container_ports_start(sd_bus *bus, const Container *c, char **ret_failed_unit, sd_bus_error *error);
+
+/* ResetFailedUnit on the port units, so systemd unloads them (before `rm` deletes their files). */
+void container_ports_reset_failed(sd_bus *bus, const Container *c);
 
 /* Why the last start of a container failed, from its state.json: "exec 'x': No such file or directory"
  * and Docker's exit code (125, 126, 127). Returns 0 with *ret_msg NULL if state.json names no error. */

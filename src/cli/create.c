@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,6 +50,10 @@ static NetworkMode arg_network = NETWORK_NONE;
 static char **arg_labels = NULL;
 static char *arg_stop_signal = NULL;
 static int64_t arg_stop_timeout = INT64_MIN; /* unset */
+static PortBinding *arg_ports = NULL; /* -p, ranges expanded */
+static const char **arg_port_specs = NULL; /* the -p argument each binding came from, for errors */
+static size_t arg_n_ports = 0;
+static bool arg_publish_all = false;
 
 static void args_free(void) {
         arg_env = strv_free(arg_env);
@@ -60,6 +66,11 @@ static void args_free(void) {
         arg_labels = strv_free(arg_labels);
         free(arg_stop_signal);
         arg_stop_signal = NULL;
+        free(arg_ports);
+        arg_ports = NULL;
+        free(arg_port_specs);
+        arg_port_specs = NULL;
+        arg_n_ports = 0;
 }
 
 static void help(bool run) {
@@ -90,6 +101,10 @@ static void help(bool run) {
                "                               type=tmpfs,target=PATH[,tmpfs-size=64m][,tmpfs-mode=1777]\n"
                "      --name NAME              Container name (default: a generated adjective_noun)\n"
                "      --network, --net MODE    none (default, loopback only) or host\n"
+               "  -p, --publish SPEC           Publish a container TCP port on the host:\n"
+               "                               [IP:][HOST_PORT:]CONTAINER_PORT[/tcp], ranges such as\n"
+               "                               8000-8010:80-90; no or 0 HOST_PORT picks a free port\n"
+               "  -P, --publish-all            Publish every port the image EXPOSEs on a free host port\n"
                "      --restart POLICY         no (default), always, on-failure[:MAX-RETRIES] or\n"
                "                               unless-stopped (systemd's Restart=; always and\n"
                "                               unless-stopped also start the container at boot)\n"
@@ -102,8 +117,8 @@ static void help(bool run) {
                "  -w, --workdir DIR            Working directory inside the container\n"
                "      --help                   Show this help\n"
                "\n"
-               "Not supported yet: -p/--publish, -P/--publish-all, -i/--interactive, -t/--tty, named\n"
-               "volumes, --network bridge.\n");
+               "Not supported yet: UDP ports (-p .../udp), -i/--interactive, -t/--tty, named volumes,\n"
+               "--network bridge.\n");
 }
 
 static int stat_bind_source(const char *verb, const ContainerMount *m) {
@@ -178,6 +193,46 @@ static int read_env_file(const char *verb, const char *path) {
         STRV_FOREACH(e, l)
                 if (env_merge(&arg_env_file, *e) < 0)
                         return log_error_errno(-ENOMEM, "Out of memory"), -EXIT_USAGE;
+        return 0;
+}
+
+static int add_publish(const char *verb, const char *spec) {
+        _cleanup_free_ PortBinding *list = NULL;
+        const char *reason = NULL, **specs;
+        PortBinding *a;
+        size_t n = 0;
+        int r;
+
+        r = publish_spec_parse(spec, &list, &n, &reason);
+        if (r == -ENOMEM)
+                return log_error_errno(r, "Out of memory"), -EXIT_USAGE;
+        if (r < 0)
+                return -cli_usage_error(verb, "invalid --publish '%s': %s", spec, reason);
+        if (list[0].proto == PORT_PROTO_UDP)
+                return -cli_usage_error(verb, "invalid --publish '%s': UDP ports are not supported yet",
+                        spec);
+        if (arg_n_ports + n > PUBLISH_PORTS_MAX)
+                return -cli_usage_error(verb, "invalid --publish '%s': more than %d published ports", spec,
+                        PUBLISH_PORTS_MAX);
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < arg_n_ports && list[i].host_port != 0; k++)
+                        if (arg_ports[k].host_port == list[i].host_port &&
+                                arg_ports[k].proto == list[i].proto)
+                                return -cli_usage_error(verb,
+                                        "invalid --publish '%s': host port %u is already published by '%s'",
+                                        spec, (unsigned) list[i].host_port, arg_port_specs[k]);
+        a = realloc(arg_ports, (arg_n_ports + n) * sizeof(PortBinding));
+        if (!a)
+                return log_error_errno(-ENOMEM, "Out of memory"), -EXIT_USAGE;
+        arg_ports = a;
+        specs = realloc(arg_port_specs, (arg_n_ports + n) * sizeof(char *));
+        if (!specs)
+                return log_error_errno(-ENOMEM, "Out of memory"), -EXIT_USAGE;
+        arg_port_specs = specs;
+        for (size_t i = 0; i < n; i++) {
+                arg_ports[arg_n_ports] = list[i];
+                arg_port_specs[arg_n_ports++] = spec;
+        }
         return 0;
 }
 
@@ -379,9 +434,13 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                         arg_workdir = optarg;
                         break;
                 case 'p':
+                        r = add_publish(verb, optarg);
+                        if (r < 0)
+                                return r;
+                        break;
                 case 'P':
-                        return -cli_usage_error(verb,
-                                "-p/--publish and -P/--publish-all are not supported yet");
+                        arg_publish_all = true;
+                        break;
                 case 'i':
                 case 't':
                         return -cli_usage_error(verb, "-i/--interactive and -t/--tty are not supported yet");
@@ -394,6 +453,10 @@ static int parse_argv(bool run, int argc, char *argv[]) {
         if (optind >= argc)
                 return -cli_usage_error(verb,
                         "\"%s\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]", verb);
+        if (arg_network == NETWORK_HOST && (arg_n_ports > 0 || arg_publish_all))
+                return -cli_usage_error(verb,
+                        "-p/--publish and -P/--publish-all can't be used with --network host: the container "
+                        "uses the host's ports directly");
         if (arg_rm && restart_set && arg_restart != RESTART_NO)
                 return -cli_usage_error(verb, "conflicting options: --restart %s and --rm",
                         restart_policy_to_string(arg_restart));
@@ -527,7 +590,158 @@ static int build_container(ImageRecord *img, const char *image_arg, char **cmd_a
                                 return -ENOMEM;
                 }
         }
+        if (arg_n_ports > 0) {
+                c->ports = calloc(arg_n_ports, sizeof(PortBinding));
+                if (!c->ports)
+                        return -ENOMEM;
+                memcpy(c->ports, arg_ports, arg_n_ports * sizeof(PortBinding));
+                c->n_ports = arg_n_ports;
+        }
         *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* -P: every TCP port in the image's ExposedPorts that -p did not publish, on a free host port. */
+static int add_exposed_ports(const char *verb, ImageRecord *img) {
+        struct json_object *exposed =
+                json_get_object(json_get_object(img->config, "config"), "ExposedPorts");
+
+        if (!exposed)
+                return 0;
+        json_object_object_foreach(exposed, k, v) {
+                PortBinding b = {};
+                bool have = false;
+                PortBinding *a;
+                const char **specs;
+
+                (void) v;
+                if (port_key_parse(k, &b.container_port, &b.proto) < 0) {
+                        log_warning("The image exposes '%s', which is not a port, ignoring", k);
+                        continue;
+                }
+                if (b.proto != PORT_PROTO_TCP) {
+                        log_warning("-P: not publishing %s: UDP ports are not supported yet, ignoring", k);
+                        continue;
+                }
+                for (size_t i = 0; i < arg_n_ports; i++)
+                        have = have ||
+                                (arg_ports[i].container_port == b.container_port &&
+                                        arg_ports[i].proto == b.proto);
+                if (have)
+                        continue;
+                if (arg_n_ports >= PUBLISH_PORTS_MAX)
+                        return log_error("%s: more than %d published ports", verb, PUBLISH_PORTS_MAX),
+                               -E2BIG;
+                a = realloc(arg_ports, (arg_n_ports + 1) * sizeof(PortBinding));
+                if (!a)
+                        return -ENOMEM;
+                arg_ports = a;
+                specs = realloc(arg_port_specs, (arg_n_ports + 1) * sizeof(char *));
+                if (!specs)
+                        return -ENOMEM;
+                arg_port_specs = specs;
+                arg_ports[arg_n_ports] = b;
+                arg_port_specs[arg_n_ports++] = "-P";
+        }
+        return 0;
+}
+
+/* Binds a socket where the port's socket unit will listen (systemd binds with SO_REUSEADDR too, so a port in
+ * TIME_WAIT is no conflict, a listening one is). Host port 0 gets a free port from the kernel. */
+static int port_try_bind(const PortBinding *b, int *ret_fd, uint16_t *ret_port) {
+        static const int one = 1, zero = 0;
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+        } sa = {};
+        socklen_t len;
+        _cleanup_close_ int fd = -EBADF;
+        bool any = isempty(b->host_ip), v6 = any || strchr(b->host_ip, ':');
+
+        if (v6) {
+                fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0 && errno == EAFNOSUPPORT && any)
+                        v6 = false; /* no IPv6 here: systemd binds 0.0.0.0 then, too */
+                else if (fd < 0)
+                        return -errno;
+        }
+        if (v6) {
+                sa.in6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(b->host_port) };
+                if (!any && inet_pton(AF_INET6, b->host_ip, &sa.in6.sin6_addr) != 1)
+                        return -EINVAL;
+                /* BindIPv6Only=both for "every address": the port on IPv4 too */
+                if (any && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0)
+                        return -errno;
+                len = sizeof(sa.in6);
+        } else {
+                fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0)
+                        return -errno;
+                sa.in = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(b->host_port) };
+                if (!any && inet_pton(AF_INET, b->host_ip, &sa.in.sin_addr) != 1)
+                        return -EINVAL;
+                len = sizeof(sa.in);
+        }
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+                return -errno;
+        if (bind(fd, &sa.sa, len) < 0)
+                return -errno;
+        len = sizeof(sa);
+        if (getsockname(fd, &sa.sa, &len) < 0)
+                return -errno;
+        *ret_port = ntohs(v6 ? sa.in6.sin6_port : sa.in.sin_port);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Checks that every published host port is free and picks the free ones for host port 0, before anything
+ * is created. The test sockets stay bound until all are checked, so two picks never collide. Returns 0 or
+ * an exit code after logging. */
+static int ports_allocate(const char *verb, Container *c) {
+        _cleanup_free_ int *fds = NULL;
+        int ret = 0;
+
+        if (c->n_ports == 0)
+                return 0;
+        fds = malloc(c->n_ports * sizeof(int));
+        if (!fds)
+                return log_error_errno(-ENOMEM, "Out of memory"), EXIT_USAGE;
+        for (size_t i = 0; i < c->n_ports; i++)
+                fds[i] = -EBADF;
+        for (size_t i = 0; i < c->n_ports && ret == 0; i++) {
+                PortBinding *b = c->ports + i;
+                char host[PORT_BINDING_HOST_MAX];
+                uint16_t port = 0;
+                int r;
+
+                r = port_try_bind(b, fds + i, &port);
+                port_binding_host_string(b, host);
+                if (r == -EADDRINUSE) {
+                        log_error("Bind for %s failed: port is already allocated (--publish '%s')", host,
+                                arg_port_specs[i]);
+                        ret = EXIT_USAGE;
+                } else if (r < 0) {
+                        log_error_errno(r, "Bind for %s failed (--publish '%s'): %m", host,
+                                arg_port_specs[i]);
+                        ret = EXIT_USAGE;
+                } else
+                        b->host_port = port;
+        }
+        for (size_t i = 0; i < c->n_ports; i++)
+                safe_close(fds[i]);
+        if (ret != 0)
+                return ret;
+        /* a picked port may equal one given explicitly in a later -p: that bind failed above already */
+        for (size_t i = 0; i < c->n_ports; i++)
+                for (size_t k = i + 1; k < c->n_ports; k++)
+                        if (c->ports[i].host_port == c->ports[k].host_port &&
+                                c->ports[i].proto == c->ports[k].proto) {
+                                log_error("Host port %u is published twice ('%s' and '%s')",
+                                        (unsigned) c->ports[i].host_port, arg_port_specs[i],
+                                        arg_port_specs[k]);
+                                return EXIT_USAGE;
+                        }
         return 0;
 }
 
@@ -646,6 +860,15 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
                 goto finish;
         }
 
+        if (arg_publish_all) {
+                r = add_exposed_ports(verb, img);
+                if (r < 0) {
+                        if (r != -E2BIG)
+                                log_error_errno(r, "Failed to read the image's exposed ports: %m");
+                        goto finish;
+                }
+        }
+
         r = build_container(img, image_arg, cmd_args, &c);
         if (r == -ENOEXEC) {
                 log_error("No command specified: neither the image nor the command line gives an Entrypoint "
@@ -654,6 +877,13 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
         }
         if (r < 0) {
                 log_error_errno(r, "Failed to set up the container config: %m");
+                goto finish;
+        }
+
+        /* ports are checked (and picked) before anything is created */
+        r = ports_allocate(verb, c);
+        if (r != 0) {
+                ret_code = r;
                 goto finish;
         }
 
@@ -702,6 +932,13 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
                         c->name, BERTH_UNIT_DIR);
                 goto finish;
         }
+        r = container_port_units_write(BERTH_UNIT_DIR, c);
+        if (r < 0) {
+                log_error_errno(r,
+                        "Failed to write the socket units for the ports of container '%s' in '%s': %m",
+                        c->name, BERTH_UNIT_DIR);
+                goto finish;
+        }
         if (c->restart_policy == RESTART_ALWAYS || c->restart_policy == RESTART_UNLESS_STOPPED) {
                 r = container_set_enabled(BERTH_UNIT_DIR, c->name, true);
                 if (r < 0) {
@@ -717,6 +954,12 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
         r = container_unit_refresh(bus, unit, NULL, &error);
         if (r < 0) {
                 log_error("Failed to make systemd load '%s': %s", unit,
+                        error.message ?: strerror(-ERRNO_VALUE(r)));
+                goto finish;
+        }
+        r = container_ports_refresh(bus, c, &error);
+        if (r < 0) {
+                log_error("Failed to make systemd load the port units of '%s': %s", c->name,
                         error.message ?: strerror(-ERRNO_VALUE(r)));
                 goto finish;
         }
@@ -843,13 +1086,38 @@ static int journal_open_for(const Container *c, const char *unit, sd_journal **r
 }
 
 static int remove_container(sd_bus *bus, int root_fd, const char *name, const char *unit) {
+        _cleanup_(container_freep) Container *c = NULL;
         int r;
 
         (void) bus_reset_failed_unit(bus, unit, NULL);
+        if (container_load(root_fd, name, &c) >= 0)
+                container_ports_reset_failed(bus, c);
         r = container_files_remove(root_fd, BERTH_UNIT_DIR, name);
         if (r < 0)
                 return log_error_errno(r, "Failed to remove container '%s': %m", name);
         return 0;
+}
+
+/* After the container started: its port sockets must listen, else it is stopped again (as Docker leaves a
+ * container whose ports could not be published). Returns 0 or an exit code after logging. */
+static int start_ports(sd_bus *bus, const Container *c, const char *unit) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *failed = NULL;
+        int r;
+
+        r = container_ports_start(bus, c, &failed, &error);
+        if (r == 0)
+                return 0;
+        if (r < 0)
+                log_error("Failed to start the port sockets of '%s': %s", c->name,
+                        error.message ?: strerror(-ERRNO_VALUE(r)));
+        else
+                log_error("Failed to publish a port of container '%s': %s could not listen (port in use? "
+                          "see "
+                          "'journalctl -u %s')",
+                        c->name, failed, failed);
+        (void) container_unit_stop(bus, unit, -1, false, NULL);
+        return EXIT_USAGE;
 }
 
 static int report_start_failure(int root_fd, const Container *c, const char *unit) {
@@ -951,6 +1219,10 @@ int verb_run(int argc, char *argv[]) {
                         if (!ran)
                                 return report_start_failure(root_fd, c, unit);
                         /* it started and exited before systemd saw it ready: it did run */
+                } else {
+                        r = start_ports(bus, c, unit);
+                        if (r != 0)
+                                return r;
                 }
                 printf("%s\n", c->id);
                 return 0;
@@ -983,6 +1255,13 @@ int verb_run(int argc, char *argv[]) {
                         goto finish;
                 }
                 /* no setup error: the container ran (and exited early); show its output below */
+        } else {
+                ret = start_ports(bus, c, unit);
+                if (ret != 0) {
+                        if (arg_rm)
+                                (void) remove_container(bus, root_fd, c->name, unit);
+                        goto finish;
+                }
         }
 
         /* wake up on the unit's PropertiesChanged (PID 1 sends them to direct connections unconditionally,

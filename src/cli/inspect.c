@@ -147,8 +147,13 @@ static int container_object(ImageStore *store, const ContainerInfo *i, struct js
                         return r;
         }
 
+        /* Docker: the ports published right now, so none while the container is stopped */
         net = json_add_new_object(o, "NetworkSettings");
-        if (!net || !json_add_new_object(net, "Ports") || !json_add_new_object(net, "Networks"))
+        if (!net || !json_add_new_object(net, "Networks"))
+                return -ENOMEM;
+        r = json_add(net, "Ports",
+                i->running ? port_bindings_to_json(c->ports, c->n_ports, true) : json_object_new_object());
+        if (r < 0 || !json_get_object(net, "Ports"))
                 return -ENOMEM;
 
         *ret = TAKE_PTR(o);

@@ -137,6 +137,24 @@ static int start_one(sd_bus *bus, int root_fd, const char *arg) {
                         log_error("failed to start container '%s' (see 'journalctl -u %s')", name, unit);
                 return -EIO;
         }
+        if (c->n_ports > 0) {
+                _cleanup_free_ char *failed = NULL;
+
+                sd_bus_error_free(&error);
+                r = container_ports_start(bus, c, &failed, &error);
+                if (r != 0) {
+                        if (r < 0)
+                                log_error("Failed to start the port sockets of '%s': %s", name,
+                                        bus_message(&error, r));
+                        else
+                                log_error("Failed to publish a port of container '%s': %s could not listen "
+                                          "(port "
+                                          "in use? see 'journalctl -u %s')",
+                                        name, failed, failed);
+                        (void) container_unit_stop(bus, unit, -1, false, NULL);
+                        return r < 0 ? r : -EADDRINUSE;
+                }
+        }
         if (c->restart_policy == RESTART_UNLESS_STOPPED) {
                 r = container_set_enabled(BERTH_UNIT_DIR, name, true);
                 if (r < 0)
@@ -372,6 +390,11 @@ static int rm_one(sd_bus *bus, int root_fd, const char *arg) {
         r = bus_reset_failed_unit(bus, unit, &error);
         if (r < 0)
                 log_warning("Failed to reset '%s', ignoring: %s", unit, bus_message(&error, r));
+        {
+                _cleanup_(container_freep) Container *c = NULL;
+                if (container_load(root_fd, name, &c) >= 0)
+                        container_ports_reset_failed(bus, c);
+        }
         r = container_files_remove(root_fd, BERTH_UNIT_DIR, name);
         if (r < 0 && r != -ENOENT)
                 return log_error_errno(r, "Failed to remove container '%s': %m", name);
@@ -541,11 +564,14 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
         }
         if (r >= 0)
                 r = container_dropin_write(BERTH_UNIT_DIR, c, dropin_root);
+        if (r >= 0)
+                r = container_port_units_write(BERTH_UNIT_DIR, c);
         if (r < 0) {
                 int k;
 
                 log_error_errno(r, "Failed to rename container '%s' to '%s': %m", name, new_name);
                 (void) rm_rf_at(AT_FDCWD, new_dropin);
+                (void) container_port_units_remove(BERTH_UNIT_DIR, new_name);
                 k = RET_NERRNO(renameat(root_fd, dst, root_fd, src));
                 if (k >= 0 && c) {
                         free(c->name);
@@ -570,6 +596,9 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
         r = rm_rf_at(AT_FDCWD, old_dropin);
         if (r < 0 && r != -ENOENT)
                 log_warning_errno(r, "Failed to remove '%s', ignoring: %m", old_dropin);
+        r = container_port_units_remove(BERTH_UNIT_DIR, name);
+        if (r < 0)
+                log_warning_errno(r, "Failed to remove the port units of '%s', ignoring: %m", name);
         (void) bus_reset_failed_unit(bus, unit, NULL);
         return 0;
 }

@@ -10,6 +10,7 @@
 #include "bus-util.h"
 #include "cli.h"
 #include "container-status.h"
+#include "container-util.h"
 #include "format.h"
 #include "json-util.h"
 #include "log.h"
@@ -174,14 +175,17 @@ static char *command_text(const Container *c) {
 
 static struct json_object *row_object(const ContainerInfo *i) {
         _cleanup_json_ struct json_object *o = json_object_new_object();
-        _cleanup_free_ char *cmd = command_text(i->container), *labels = strdup("");
+        _cleanup_free_ char *cmd = command_text(i->container), *labels = strdup(""),
+                            *ports = i->running
+                ? port_bindings_format(i->container->ports, i->container->n_ports)
+                : strdup("");
         char status[96], created[64], running_for[64], id[65];
         long long t = rfc3339_to_seconds(i->container->created);
         time_t tt = (time_t) t;
         struct tm tm;
         int r;
 
-        if (!o || !cmd || !labels)
+        if (!o || !cmd || !labels || !ports)
                 return NULL;
         container_info_status_text(i, status, sizeof(status));
         gmtime_r(&tt, &tm);
@@ -214,7 +218,7 @@ static struct json_object *row_object(const ContainerInfo *i) {
         if (r >= 0)
                 r = json_add_string(o, "Networks", network_mode_to_string(i->container->network_mode));
         if (r >= 0)
-                r = json_add_string(o, "Ports", "");
+                r = json_add_string(o, "Ports", ports);
         if (r >= 0)
                 r = json_add_string(o, "RunningFor", running_for);
         if (r >= 0)
@@ -342,9 +346,11 @@ static void container_help(void) {
                "\n"
                "Commands:\n"
                "  create      Create a new container\n"
+               "  exec        Run a command in a running container\n"
                "  inspect     Display detailed information on one or more containers\n"
                "  kill        Send a signal to running containers\n"
                "  logs        Show the output of a container\n"
+               "  port        List port mappings of a container\n"
                "  ls          List containers (also: list, ps)\n"
                "  rename      Rename a container\n"
                "  restart     Restart containers\n"
@@ -360,10 +366,12 @@ static void container_help(void) {
 int verb_container(int argc, char *argv[]) {
         static const Verb sub[] = {
                 { "create", NULL, verb_create },
+                { "exec", NULL, verb_exec },
                 { "inspect", NULL, verb_container_inspect },
                 { "kill", NULL, verb_kill },
                 { "list", NULL, verb_ps },
                 { "logs", NULL, verb_logs },
+                { "port", NULL, verb_port },
                 { "ls", NULL, verb_ps },
                 { "ps", NULL, verb_ps },
                 { "rename", NULL, verb_rename },

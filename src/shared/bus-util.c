@@ -169,7 +169,8 @@ static int unit_state_at(sd_bus *bus, const char *path, UnitState *ret, sd_bus_e
         r = read_all_properties(bus, path, "org.freedesktop.systemd1.Unit", &s, error);
         if (r < 0)
                 return r;
-        if (streq(s.load_state, "loaded"))
+        /* only services have them (the path ends in the escaped ".service"); other units leave them 0 */
+        if (streq(s.load_state, "loaded") && endswith(path, "_2eservice"))
                 for (size_t i = 0; i < ELEMENTSOF(service_props); i++) {
                         r = sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path,
                                 "org.freedesktop.systemd1.Service", service_props[i].name, error,

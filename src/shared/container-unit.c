@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "container-unit.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bus-util.h"
 #include "fd-util.h"
 #include "fileio.h"
 #include "string-util.h"
@@ -65,6 +67,16 @@ int container_dropin_render(const Container *c, const char *root, char **ret) {
                 return -ENOMEM;
         fprintf(f, "# Written by berth for container %s (%.12s); `berth rm` deletes it.\n", c->name, c->id);
         fprintf(f, "[Unit]\n");
+        /* published ports: starting the container (berth start, systemctl start, boot, Restart=) starts their
+         * sockets too; each socket is bound to the container and stops with it */
+        for (size_t i = 0; i < c->n_ports; i++) {
+                _cleanup_free_ char *u = container_port_unit_name(c->name, c->ports + i, ".socket");
+                if (!u) {
+                        fclose(f);
+                        return -ENOMEM;
+                }
+                fprintf(f, "Wants=%s\n", u);
+        }
         if (c->restart_policy == RESTART_ON_FAILURE && c->restart_max > 0)
                 /* Docker's MaximumRetryCount: N restarts, i.e. N+1 starts, never counting down */
                 fprintf(f, "StartLimitIntervalSec=infinity\nStartLimitBurst=%lld\n",
@@ -103,6 +115,141 @@ int container_dropin_render(const Container *c, const char *root, char **ret) {
                 return -ENOMEM;
         *ret = TAKE_PTR(buf);
         return 0;
+}
+
+char *container_port_unit_name(const char *name, const PortBinding *b, const char *suffix) {
+        return asprintf_safe("berth-port-%s@%u%s%s", name, (unsigned) b->host_port,
+                b->proto == PORT_PROTO_TCP ? "" : "-udp", suffix);
+}
+
+int container_port_units_render(const Container *c, const PortBinding *b, char **ret_socket,
+        char **ret_service) {
+        _cleanup_free_ char *sock = NULL, *svc = NULL, *unit = NULL, *sock_name = NULL;
+        char host[PORT_BINDING_HOST_MAX];
+
+        if (b->proto != PORT_PROTO_TCP || b->host_port == 0 || b->container_port == 0 ||
+                !port_host_ip_is_valid(b->host_ip))
+                return -EINVAL;
+        unit = container_unit_name(c->name);
+        sock_name = container_port_unit_name(c->name, b, ".socket");
+        if (!unit || !sock_name)
+                return -ENOMEM;
+        port_binding_host_string(b, host);
+
+        /* DefaultDependencies=no: the default Before=sockets.target would form a cycle with
+         * After=berth@NAME.service (services come after sockets.target). */
+        sock = asprintf_safe("# Written by berth for container %s (%.12s); `berth rm` deletes it.\n"
+                             "[Unit]\n"
+                             "Description=berth published port %s -> %s:%u/tcp\n"
+                             "Documentation=man:berth(1)\n"
+                             "DefaultDependencies=no\n"
+                             "BindsTo=%s\n"
+                             "After=%s\n"
+                             "Conflicts=shutdown.target\n"
+                             "Before=shutdown.target\n"
+                             "\n"
+                             "[Socket]\n"
+                             "ListenStream=%s%s%s%u\n"
+                             "%s"
+                             "Accept=no\n",
+                c->name, c->id, host, c->name, (unsigned) b->container_port, unit, unit,
+                isempty(b->host_ip)               ? ""
+                        : strchr(b->host_ip, ':') ? "["
+                                                  : "",
+                b->host_ip,
+                isempty(b->host_ip)               ? ""
+                        : strchr(b->host_ip, ':') ? "]:"
+                                                  : ":",
+                (unsigned) b->host_port, isempty(b->host_ip) ? "BindIPv6Only=both\n" : "");
+        /* The proxy starts as root with just what it needs to enter the container's network namespace
+         * (CAP_SYS_ADMIN, CAP_SYS_PTRACE for /proc/PID/ns) and to drop to nobody right after it
+         * (CAP_SETUID, CAP_SETGID); see berth-proxy(8) in ARCHITECTURE.md. */
+        svc = asprintf_safe("# Written by berth for container %s (%.12s); `berth rm` deletes it.\n"
+                            "[Unit]\n"
+                            "Description=berth port proxy %s -> %s:%u/tcp\n"
+                            "Documentation=man:berth(1)\n"
+                            "BindsTo=%s\n"
+                            "After=%s\n"
+                            "Requires=%s\n"
+                            "StartLimitIntervalSec=0\n"
+                            "\n"
+                            "[Service]\n"
+                            "ExecStart=" BERTH_LIBEXECDIR "/berth-proxy %s %u\n"
+                            "TimeoutStopSec=5\n"
+                            "LimitNOFILE=16384\n"
+                            "CapabilityBoundingSet=CAP_SYS_ADMIN CAP_SYS_PTRACE CAP_SETUID CAP_SETGID\n"
+                            "NoNewPrivileges=yes\n"
+                            "ProtectSystem=strict\n"
+                            "ProtectHome=yes\n"
+                            "PrivateTmp=yes\n"
+                            "ProtectKernelModules=yes\n"
+                            "ProtectKernelLogs=yes\n"
+                            "ProtectControlGroups=yes\n"
+                            "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6\n"
+                            "RestrictRealtime=yes\n"
+                            "LockPersonality=yes\n"
+                            "MemoryDenyWriteExecute=yes\n"
+                            "SystemCallArchitectures=native\n",
+                c->name, c->id, host, c->name, (unsigned) b->container_port, unit, unit, sock_name, c->name,
+                (unsigned) b->container_port);
+        if (!sock || !svc)
+                return -ENOMEM;
+        *ret_socket = TAKE_PTR(sock);
+        *ret_service = TAKE_PTR(svc);
+        return 0;
+}
+
+int container_port_units_write(const char *unit_dir, const Container *c) {
+        _cleanup_close_ int dfd = -EBADF;
+        int r;
+
+        if (c->n_ports == 0)
+                return 0;
+        if (mkdir(unit_dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        dfd = open(unit_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        for (size_t i = 0; i < c->n_ports; i++) {
+                _cleanup_free_ char *sock = NULL, *svc = NULL, *sock_name = NULL, *svc_name = NULL;
+
+                r = container_port_units_render(c, c->ports + i, &sock, &svc);
+                if (r < 0)
+                        return r;
+                sock_name = container_port_unit_name(c->name, c->ports + i, ".socket");
+                svc_name = container_port_unit_name(c->name, c->ports + i, ".service");
+                if (!sock_name || !svc_name)
+                        return -ENOMEM;
+                r = write_file_atomic_at(dfd, svc_name, svc, strlen(svc), 0644);
+                if (r < 0)
+                        return r;
+                r = write_file_atomic_at(dfd, sock_name, sock, strlen(sock), 0644);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int container_port_units_remove(const char *unit_dir, const char *name) {
+        _cleanup_free_ char *prefix = strjoin("berth-port-", name, "@");
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int r, ret = 0;
+
+        if (!prefix)
+                return -ENOMEM;
+        r = opendir_at(AT_FDCWD, unit_dir, &d);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        /* container names have no '@', so "berth-port-NAME@" never matches another container's units */
+        while ((de = readdir(d)))
+                if (startswith(de->d_name, prefix) &&
+                        (endswith(de->d_name, ".socket") || endswith(de->d_name, ".service")) &&
+                        unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && ret == 0)
+                        ret = -errno;
+        return ret;
 }
 
 static char *dropin_dir(const char *unit_dir, const char *name) {
@@ -176,6 +323,9 @@ int container_files_remove(int root_fd, const char *unit_dir, const char *name) 
         if (renameat(root_fd, src, root_fd, dst) < 0 && errno != ENOENT)
                 return -errno;
         r = container_set_enabled(unit_dir, name, false);
+        if (r < 0)
+                return r;
+        r = container_port_units_remove(unit_dir, name);
         if (r < 0)
                 return r;
         r = rm_rf_at(AT_FDCWD, dir);

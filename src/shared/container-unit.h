@@ -20,8 +20,20 @@ int container_dropin_write(const char *unit_dir, const Container *c, const char 
 int container_set_enabled(const char *unit_dir, const char *name, bool enabled);
 bool container_is_enabled(const char *unit_dir, const char *name);
 
+/* Published TCP ports: one socket unit per port, UNIT_DIR/berth-port-NAME@HOSTPORT.socket (ListenStream= on
+ * the host address, BindsTo= the container), activating UNIT_DIR/berth-port-NAME@HOSTPORT.service, which
+ * runs berth-proxy for the container port. Written before the container is first loaded, like the drop-in
+ * (whose Wants= pulls them in), so no daemon-reload is needed. Container names contain no '@', so the
+ * prefix "berth-port-NAME@" names exactly one container's units. */
+char *container_port_unit_name(const char *name, const PortBinding *b, const char *suffix);
+int container_port_units_render(const Container *c, const PortBinding *b, char **ret_socket,
+        char **ret_service);
+int container_port_units_write(const char *unit_dir, const Container *c);
+/* Removes every berth-port-NAME@*.socket/.service in unit_dir; missing ones are fine. */
+int container_port_units_remove(const char *unit_dir, const char *name);
+
 /* Deletes everything berth keeps for a stopped container: ROOT/containers/NAME (upper layer included), the
- * drop-in and the enablement link. Nothing is mounted on the host for a container, so this never needs an
+ * drop-in, the port units and the enablement link. Nothing is mounted on the host for a container, so this never needs an
  * unmount. The config is unpublished first (renamed into tmp/) so a crash midway never leaves a half
  * container that `berth ps` would list. */
 int container_files_remove(int root_fd, const char *unit_dir, const char *name);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "container.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,11 @@ static const char *const network_mode_table[_NETWORK_MODE_MAX] = {
         [NETWORK_HOST] = "host",
 };
 
+static const char *const port_proto_table[_PORT_PROTO_MAX] = {
+        [PORT_PROTO_TCP] = "tcp",
+        [PORT_PROTO_UDP] = "udp",
+};
+
 static int lookup(const char *const *table, size_t n, const char *s) {
         if (!s)
                 return -EINVAL;
@@ -57,6 +63,17 @@ static int lookup(const char *const *table, size_t n, const char *s) {
 DEFINE_STRING_TABLE(mount_type, MountType, mount_type_table)
 DEFINE_STRING_TABLE(restart_policy, RestartPolicy, restart_policy_table)
 DEFINE_STRING_TABLE(network_mode, NetworkMode, network_mode_table)
+DEFINE_STRING_TABLE(port_proto, PortProto, port_proto_table)
+
+const char *port_binding_host_string(const PortBinding *b, char buf[static PORT_BINDING_HOST_MAX]) {
+        if (isempty(b->host_ip))
+                snprintf(buf, PORT_BINDING_HOST_MAX, "0.0.0.0:%u", (unsigned) b->host_port);
+        else if (strchr(b->host_ip, ':'))
+                snprintf(buf, PORT_BINDING_HOST_MAX, "[%s]:%u", b->host_ip, (unsigned) b->host_port);
+        else
+                snprintf(buf, PORT_BINDING_HOST_MAX, "%s:%u", b->host_ip, (unsigned) b->host_port);
+        return buf;
+}
 
 Container *container_free(Container *c) {
         if (!c)
@@ -83,6 +100,7 @@ Container *container_free(Container *c) {
                 free(c->mounts[i].options);
         }
         free(c->mounts);
+        free(c->ports);
         free(c);
         return NULL;
 }
@@ -254,9 +272,133 @@ int container_to_json(const Container *c, char **ret) {
                 if (r < 0)
                         return r;
         }
+        if (c->n_ports > 0) {
+                struct json_object *pb = port_bindings_to_json(c->ports, c->n_ports, false), *exposed;
+
+                r = json_add(host, "PortBindings", pb);
+                if (!pb || r < 0)
+                        return -ENOMEM;
+                exposed = json_add_new_object(config, "ExposedPorts");
+                if (!exposed)
+                        return -ENOMEM;
+                json_object_object_foreach(pb, k, v) {
+                        (void) v;
+                        if (json_add(exposed, k, json_object_new_object()) < 0)
+                                return -ENOMEM;
+                }
+        }
 
         *ret = json_to_string(o, true);
         return *ret ? 0 : -ENOMEM;
+}
+
+struct json_object *port_bindings_to_json(const PortBinding *p, size_t n, bool resolved) {
+        _cleanup_json_ struct json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *a, *b;
+                char key[32], port[8];
+
+                snprintf(key, sizeof(key), "%u/%s", (unsigned) p[i].container_port,
+                        port_proto_to_string(p[i].proto));
+                snprintf(port, sizeof(port), "%u", (unsigned) p[i].host_port);
+                if (!json_object_object_get_ex(o, key, &a)) {
+                        a = json_add_new_array(o, key);
+                        if (!a)
+                                return NULL;
+                }
+                b = json_object_new_object();
+                if (!b || json_object_array_add(a, b) < 0) {
+                        json_object_put(b);
+                        return NULL;
+                }
+                if (json_add_string(b, "HostIp",
+                            resolved && isempty(p[i].host_ip) ? "0.0.0.0" : p[i].host_ip) < 0 ||
+                        json_add_string(b, "HostPort", port) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(o);
+}
+
+/* "8080" → 8080; only plain decimal numbers in [min, 65535] */
+static int port_from_string(const char *s, unsigned min, uint16_t *ret) {
+        unsigned long v = 0;
+
+        if (isempty(s) || strlen(s) > 5)
+                return -EINVAL;
+        for (const char *q = s; *q; q++) {
+                if (*q < '0' || *q > '9')
+                        return -EINVAL;
+                v = v * 10 + (unsigned long) (*q - '0');
+        }
+        if (v < min || v > 65535)
+                return -EINVAL;
+        *ret = (uint16_t) v;
+        return 0;
+}
+
+int port_key_parse(const char *key, uint16_t *ret_port, PortProto *ret_proto) {
+        _cleanup_free_ char *num = NULL;
+        const char *slash = strchr(key, '/');
+        PortProto proto = PORT_PROTO_TCP;
+        uint16_t port;
+
+        num = slash ? strndup(key, (size_t) (slash - key)) : strdup(key);
+        if (!num)
+                return -ENOMEM;
+        if (slash) {
+                proto = port_proto_from_string(slash + 1);
+                if (proto < 0)
+                        return -EINVAL;
+        }
+        if (port_from_string(num, 1, &port) < 0)
+                return -EINVAL;
+        *ret_port = port;
+        *ret_proto = proto;
+        return 0;
+}
+
+bool port_host_ip_is_valid(const char *s) {
+        unsigned char buf[16];
+
+        return isempty(s) ||
+                (strlen(s) < sizeof(((PortBinding *) NULL)->host_ip) &&
+                        (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1));
+}
+
+static int port_bindings_from_json(struct json_object *pb, PortBinding **ret, size_t *ret_n) {
+        _cleanup_free_ PortBinding *p = NULL;
+        size_t n = 0;
+
+        json_object_object_foreach(pb, k, v) {
+                PortBinding b = {};
+
+                if (port_key_parse(k, &b.container_port, &b.proto) < 0)
+                        return -EBADMSG;
+                if (!json_object_is_type(v, json_type_array))
+                        return -EBADMSG;
+                for (size_t i = 0; i < json_object_array_length(v); i++) {
+                        struct json_object *e = json_object_array_get_idx(v, i);
+                        const char *ip = json_get_string(e, "HostIp"),
+                                   *port = json_get_string(e, "HostPort");
+                        PortBinding *a;
+
+                        if (!port_host_ip_is_valid(ip) || !port ||
+                                port_from_string(port, 1, &b.host_port) < 0)
+                                return -EBADMSG;
+                        snprintf(b.host_ip, sizeof(b.host_ip), "%s", ip ?: "");
+                        a = realloc(p, (n + 1) * sizeof(PortBinding));
+                        if (!a)
+                                return -ENOMEM;
+                        p = a;
+                        p[n++] = b;
+                }
+        }
+        *ret = TAKE_PTR(p);
+        *ret_n = n;
+        return 0;
 }
 
 /* Copies a JSON array of strings (NULL/missing → NULL list). */
@@ -321,7 +463,7 @@ static bool get_bool(struct json_object *o, const char *key) {
 int container_from_json(const char *text, size_t size, Container **ret, const char **reterr_reason) {
         _cleanup_(container_freep) Container *c = NULL;
         _cleanup_json_ struct json_object *o = NULL;
-        struct json_object *config, *host, *restart, *mounts, *labels;
+        struct json_object *config, *host, *restart, *mounts, *labels, *ports;
         int r;
 
         r = json_parse(text, size, &o, reterr_reason);
@@ -423,6 +565,18 @@ int container_from_json(const char *text, size_t size, Container **ret, const ch
                                 FAIL("HostConfig.Mounts[] paths must be absolute (targets without '..')");
                         m->read_only = get_bool(mo, "ReadOnly");
                 }
+        }
+
+        ports = member(host, "PortBindings");
+        if (ports && !json_object_is_type(ports, json_type_null)) {
+                if (!json_object_is_type(ports, json_type_object))
+                        FAIL("HostConfig.PortBindings must be an object");
+                r = port_bindings_from_json(ports, &c->ports, &c->n_ports);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        FAIL("HostConfig.PortBindings needs \"PORT/tcp|udp\" keys and numeric HostIp and "
+                             "HostPort values");
         }
 
         *ret = TAKE_PTR(c);

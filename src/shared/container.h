@@ -55,6 +55,42 @@ typedef enum NetworkMode {
 const char *network_mode_to_string(NetworkMode m);
 NetworkMode network_mode_from_string(const char *s);
 
+typedef enum PortProto {
+        PORT_PROTO_TCP,
+        PORT_PROTO_UDP,
+        _PORT_PROTO_MAX,
+        _PORT_PROTO_INVALID = -EINVAL,
+} PortProto;
+
+const char *port_proto_to_string(PortProto p);
+PortProto port_proto_from_string(const char *s);
+
+/* One published port (-p). Stored in config.json as Docker's HostConfig.PortBindings,
+ * {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}. host_port 0 means "pick a free one" and only
+ * exists between parsing and `berth create`, which stores the port it picked. */
+typedef struct PortBinding {
+        char host_ip[46]; /* numeric IPv4 or IPv6 address (no brackets); "" for every address */
+        uint16_t host_port;
+        uint16_t container_port;
+        PortProto proto;
+} PortBinding;
+
+/* "0.0.0.0:8080" or "[::1]:8080", as Docker shows the host side; buf needs PORT_BINDING_HOST_MAX. */
+#define PORT_BINDING_HOST_MAX 64
+const char *port_binding_host_string(const PortBinding *b, char buf[static PORT_BINDING_HOST_MAX]);
+
+struct json_object;
+
+/* Docker's PortBindings object for p[0..n). resolved: show "" as "0.0.0.0" (NetworkSettings.Ports). NULL on
+ * OOM. */
+struct json_object *port_bindings_to_json(const PortBinding *p, size_t n, bool resolved);
+
+/* "80", "80/tcp", "53/udp" → port and protocol (tcp when omitted); -EINVAL otherwise. */
+int port_key_parse(const char *key, uint16_t *ret_port, PortProto *ret_proto);
+
+/* "" or a numeric IPv4/IPv6 address (without brackets). */
+bool port_host_ip_is_valid(const char *s);
+
 typedef struct Container {
         char *id; /* 64 lowercase hex */
         char *name; /* [a-zA-Z0-9][a-zA-Z0-9_.-]*, the systemd instance name */
@@ -82,6 +118,8 @@ typedef struct Container {
         bool init; /* --init */
         ContainerMount *mounts;
         size_t n_mounts;
+        PortBinding *ports; /* -p, in the order given */
+        size_t n_ports;
 } Container;
 
 Container *container_free(Container *c);

@@ -73,7 +73,7 @@ wait_for() {
 expect 125 "Unable to find image 'nosuch:latest' locally" run nosuch
 assert_contains "$out" "berth import" "hint at import"
 expect 125 "bind source path does not exist: /nonexistent" run -v /nonexistent:/x berth-demo true
-expect 125 "not supported yet" run -p 80:80 berth-demo
+expect 125 "invalid --publish '80:x'" run -p 80:x berth-demo
 expect 125 "named volumes are not supported yet" create -v data:/data berth-demo
 expect 125 "conflicting options" run --rm --restart always berth-demo
 expect 125 "No command specified" create --entrypoint "" berth-demo

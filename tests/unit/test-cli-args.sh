@@ -63,6 +63,17 @@ expect 1 "No such container: x" inspect --type container x
 expect 1 "No such object: x" inspect x
 expect 125 "'frob' is not a berth image command" image frob
 
+# exec: argument errors before any container or systemd is needed
+expect 0 "Usage: berth exec [OPTIONS] CONTAINER COMMAND" exec --help
+expect 0 "Usage: berth exec [OPTIONS] CONTAINER COMMAND" container exec --help
+expect 125 "\"exec\" requires at least 2 arguments" exec web
+expect 125 "needs to be an absolute path" exec -w tmp web true
+expect 125 "--privileged is not supported yet" exec --privileged web true
+expect 125 "only the default 'ctrl-p,ctrl-q'" exec --detach-keys ctrl-x web true
+expect 125 "invalid --env '=x'" exec -e =x web true
+expect 125 "unknown shorthand flag: 'z'" exec -z web true
+expect 1 "the input device is not a TTY" exec -it web sh </dev/null
+
 # a broken tarball fails without leaving anything behind
 printf 'this is not a tarball' >"$root/bad.tar"
 expect 1 "Failed to import '$root/bad.tar'" import "$root/bad.tar" bad:1

@@ -336,6 +336,118 @@ TEST(names) {
         free(n);
 }
 
+/* Parses spec and returns "IP|HOST|CONTAINER|PROTO;..." for comparison. */
+static char *publish(const char *spec) {
+        PortBinding *p = NULL;
+        const char *reason = NULL;
+        size_t n = 0;
+        char *out = calloc(1, 64 * 1024);
+
+        ASSERT_OK(publish_spec_parse(spec, &p, &n, &reason));
+        ASSERT_NULL(reason);
+        for (size_t i = 0; i < n; i++)
+                sprintf(out + strlen(out), "%s%s|%u|%u|%s", i ? ";" : "", p[i].host_ip,
+                        (unsigned) p[i].host_port, (unsigned) p[i].container_port,
+                        port_proto_to_string(p[i].proto));
+        free(p);
+        return out;
+}
+
+#define ASSERT_PUBLISH(spec, expected)                                                                      \
+        do {                                                                                                \
+                char *_o = publish(spec);                                                                   \
+                ASSERT_STREQ(_o, expected);                                                                 \
+                free(_o);                                                                                   \
+        } while (0)
+
+static void assert_publish_invalid(const char *spec) {
+        PortBinding *p = (PortBinding *) 0x1;
+        const char *reason = NULL;
+        size_t n = 0;
+
+        if (publish_spec_parse(spec, &p, &n, &reason) != -EINVAL)
+                TEST_FAIL("publish_spec_parse('%s') did not fail with -EINVAL", spec);
+        ASSERT_NOT_NULL(reason);
+        ASSERT_TRUE(p == (PortBinding *) 0x1); /* untouched on failure */
+}
+
+TEST(publish) {
+        ASSERT_PUBLISH("8080:80", "|8080|80|tcp");
+        ASSERT_PUBLISH("127.0.0.1:8080:80", "127.0.0.1|8080|80|tcp");
+        ASSERT_PUBLISH("[::1]:8080:80", "::1|8080|80|tcp");
+        ASSERT_PUBLISH("[2001:db8::7]:443:8443/tcp", "2001:db8::7|443|8443|tcp");
+        ASSERT_PUBLISH("8080:80/tcp", "|8080|80|tcp");
+        ASSERT_PUBLISH("8080:80/udp", "|8080|80|udp");
+        ASSERT_PUBLISH("53/udp", "|0|53|udp");
+        ASSERT_PUBLISH("80", "|0|80|tcp");
+        ASSERT_PUBLISH("0:80", "|0|80|tcp");
+        ASSERT_PUBLISH("127.0.0.1:0:80", "127.0.0.1|0|80|tcp");
+        ASSERT_PUBLISH("127.0.0.1::80", "127.0.0.1|0|80|tcp");
+        ASSERT_PUBLISH("65535:1", "|65535|1|tcp");
+        ASSERT_PUBLISH("8000-8002:80-82", "|8000|80|tcp;|8001|81|tcp;|8002|82|tcp");
+        ASSERT_PUBLISH("127.0.0.1:8000-8001:80-81/udp", "127.0.0.1|8000|80|udp;127.0.0.1|8001|81|udp");
+        ASSERT_PUBLISH("80-81", "|0|80|tcp;|0|81|tcp");
+        ASSERT_PUBLISH("8080-8080:80-80", "|8080|80|tcp");
+
+        assert_publish_invalid("");
+        assert_publish_invalid("abc");
+        assert_publish_invalid("0");
+        assert_publish_invalid("65536:80");
+        assert_publish_invalid("8080:65536");
+        assert_publish_invalid("8080:0");
+        assert_publish_invalid("-1:80");
+        assert_publish_invalid("8080:80/xyz");
+        assert_publish_invalid("8080:80/sctp");
+        assert_publish_invalid("8080:80/");
+        assert_publish_invalid(":80");
+        assert_publish_invalid("8080:");
+        assert_publish_invalid("8000-8010:80-85"); /* unequal lengths */
+        assert_publish_invalid("8000-8010:80"); /* host range, one container port */
+        assert_publish_invalid("8010-8000:80-90"); /* reversed */
+        assert_publish_invalid("80-:80");
+        assert_publish_invalid("8080:80-");
+        assert_publish_invalid("1.2.3:8080:80");
+        assert_publish_invalid("localhost:8080:80");
+        assert_publish_invalid("::1:8080:80"); /* IPv6 needs brackets */
+        assert_publish_invalid("[::1]8080:80");
+        assert_publish_invalid("[::1]:8080");
+        assert_publish_invalid("[127.0.0.1]:8080:80");
+        assert_publish_invalid("[]:8080:80");
+        assert_publish_invalid("1.2.3.4:8080:80:90");
+        assert_publish_invalid("008080000:80");
+        assert_publish_invalid("1-2000:1-2000"); /* more than PUBLISH_PORTS_MAX */
+        assert_publish_invalid("8080 :80");
+}
+
+TEST(port_format) {
+        PortBinding p[3] = {
+                { .host_ip = "", .host_port = 8080, .container_port = 80, .proto = PORT_PROTO_TCP },
+                { .host_ip = "127.0.0.1", .host_port = 9000, .container_port = 90, .proto = PORT_PROTO_UDP },
+                { .host_ip = "::1", .host_port = 1, .container_port = 2, .proto = PORT_PROTO_TCP },
+        };
+        char *s;
+        uint16_t port;
+        PortProto proto;
+
+        s = ASSERT_NOT_NULL(port_bindings_format(p, 3));
+        ASSERT_STREQ(s, "0.0.0.0:8080->80/tcp, 127.0.0.1:9000->90/udp, [::1]:1->2/tcp");
+        free(s);
+        s = ASSERT_NOT_NULL(port_bindings_format(p, 0));
+        ASSERT_STREQ(s, "");
+        free(s);
+
+        ASSERT_OK(port_key_parse("80", &port, &proto));
+        ASSERT_EQ(port, 80);
+        ASSERT_EQ(proto, PORT_PROTO_TCP);
+        ASSERT_OK(port_key_parse("53/udp", &port, &proto));
+        ASSERT_EQ(port, 53);
+        ASSERT_EQ(proto, PORT_PROTO_UDP);
+        ASSERT_ERROR(port_key_parse("0/tcp", &port, &proto), EINVAL);
+        ASSERT_ERROR(port_key_parse("80/sctp", &port, &proto), EINVAL);
+        ASSERT_ERROR(port_key_parse("x", &port, &proto), EINVAL);
+        ASSERT_ERROR(port_key_parse("", &port, &proto), EINVAL);
+}
+
 int main(void) {
         RUN(env_arg);
         RUN(env_file);
@@ -347,5 +459,7 @@ int main(void) {
         RUN(signals);
         RUN(command);
         RUN(names);
+        RUN(publish);
+        RUN(port_format);
         return 0;
 }

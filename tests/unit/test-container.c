@@ -48,6 +48,11 @@ static Container *sample(void) {
         c->mounts[1] = (ContainerMount){ .type = MOUNT_TMPFS,
                 .target = strdup("/tmp"),
                 .options = strdup("size=1m") };
+        c->n_ports = 3;
+        c->ports = ASSERT_NOT_NULL(calloc(3, sizeof(PortBinding)));
+        c->ports[0] = (PortBinding){ .host_ip = "", .host_port = 8080, .container_port = 80 };
+        c->ports[1] = (PortBinding){ .host_ip = "::1", .host_port = 8443, .container_port = 443 };
+        c->ports[2] = (PortBinding){ .host_ip = "127.0.0.1", .host_port = 8081, .container_port = 80 };
         return c;
 }
 
@@ -80,6 +85,48 @@ TEST(round_trip) {
         ASSERT_STREQ(d->mounts[1].options, "size=1m");
         ASSERT_STREQ(d->labels[0], "a=b=c");
         ASSERT_NULL(d->entrypoint);
+        /* PortBindings groups by container port: 80/tcp holds two bindings */
+        ASSERT_EQ(d->n_ports, 3);
+        ASSERT_STREQ(d->ports[0].host_ip, "");
+        ASSERT_EQ(d->ports[0].host_port, 8080);
+        ASSERT_EQ(d->ports[1].container_port, 80);
+        ASSERT_STREQ(d->ports[1].host_ip, "127.0.0.1");
+        ASSERT_STREQ(d->ports[2].host_ip, "::1");
+        ASSERT_EQ(d->ports[2].container_port, 443);
+        ASSERT_EQ(d->ports[2].proto, PORT_PROTO_TCP);
+        ASSERT_NOT_NULL(strstr(text, "\"PortBindings\""));
+        ASSERT_NOT_NULL(strstr(text, "\"80\\/tcp\"") ?: strstr(text, "\"80/tcp\""));
+}
+
+TEST(port_units) {
+        _cleanup_(container_freep) Container *c = sample();
+        _cleanup_free_ char *sock = NULL, *svc = NULL, *name = NULL, *dropin = NULL;
+
+        name = container_port_unit_name("web", c->ports + 0, ".socket");
+        ASSERT_STREQ(name, "berth-port-web@8080.socket");
+        ASSERT_OK(container_port_units_render(c, c->ports + 0, &sock, &svc));
+        ASSERT_NOT_NULL(strstr(sock, "\nListenStream=8080\nBindIPv6Only=both\n"));
+        ASSERT_NOT_NULL(strstr(sock, "\nBindsTo=berth@web.service\n"));
+        ASSERT_NOT_NULL(strstr(sock, "\nAccept=no\n"));
+        ASSERT_NOT_NULL(strstr(svc, "/berth-proxy web 80\n"));
+        ASSERT_NOT_NULL(strstr(svc, "\nRequires=berth-port-web@8080.socket\n"));
+        free(sock);
+        free(svc);
+        ASSERT_OK(container_port_units_render(c, c->ports + 1, &sock, &svc));
+        ASSERT_NOT_NULL(strstr(sock, "\nListenStream=[::1]:8443\n"));
+        ASSERT_NULL(strstr(sock, "BindIPv6Only"));
+        free(sock);
+        free(svc);
+        ASSERT_OK(container_port_units_render(c, c->ports + 2, &sock, &svc));
+        ASSERT_NOT_NULL(strstr(sock, "\nListenStream=127.0.0.1:8081\n"));
+        ASSERT_OK(container_dropin_render(c, NULL, &dropin));
+        ASSERT_NOT_NULL(strstr(dropin, "\nWants=berth-port-web@8080.socket\n"));
+        ASSERT_NOT_NULL(strstr(dropin, "\nWants=berth-port-web@8443.socket\n"));
+        free(sock);
+        free(svc);
+        sock = svc = NULL;
+        c->ports[0].proto = PORT_PROTO_UDP; /* not forwarded yet */
+        ASSERT_ERROR(container_port_units_render(c, c->ports + 0, &sock, &svc), EINVAL);
 }
 
 TEST(rejects_malformed) {
@@ -102,6 +149,15 @@ TEST(rejects_malformed) {
                 "\"Config\":{\"WorkingDir\":\"relative\"}}",
                 "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\","
                 "\"Config\":{\"Env\":[1,2]}}",
+                "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\","
+                "\"HostConfig\":{\"PortBindings\":{\"80/sctp\":[{\"HostIp\":\"\",\"HostPort\":\"80\"}]}}}",
+                "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\","
+                "\"HostConfig\":{\"PortBindings\":{\"80/"
+                "tcp\":[{\"HostIp\":\"x\\n\",\"HostPort\":\"80\"}]}}}",
+                "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\","
+                "\"HostConfig\":{\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"0\"}]}}}",
+                "{\"Id\":\"" ID "\",\"Name\":\"web\",\"Image\":\"" IMG "\",\"Path\":\"sh\","
+                "\"HostConfig\":{\"PortBindings\":{\"80/tcp\":{}}}}",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -184,6 +240,14 @@ TEST(store_files) {
         container_state_done(&st2);
 
         ASSERT_OK(container_dropin_write(units, c, NULL));
+        ASSERT_OK(container_port_units_write(units, c));
+        {
+                /* another container whose name starts like this one's: its units must survive */
+                _cleanup_(container_freep) Container *o = sample();
+                free(o->name);
+                o->name = strdup("web-8080");
+                ASSERT_OK(container_port_units_write(units, o));
+        }
         ASSERT_OK(container_set_enabled(units, "web", true));
         ASSERT_TRUE(container_is_enabled(units, "web"));
         ASSERT_OK(container_files_remove(fd, units, "web"));
@@ -193,6 +257,12 @@ TEST(store_files) {
                 char p[PATH_MAX + 64];
                 snprintf(p, sizeof(p), "%s/berth@web.service.d", units);
                 ASSERT_ERROR(access(p, F_OK) < 0 ? -errno : 0, ENOENT);
+                snprintf(p, sizeof(p), "%s/berth-port-web@8080.socket", units);
+                ASSERT_ERROR(access(p, F_OK) < 0 ? -errno : 0, ENOENT);
+                snprintf(p, sizeof(p), "%s/berth-port-web@8443.service", units);
+                ASSERT_ERROR(access(p, F_OK) < 0 ? -errno : 0, ENOENT);
+                snprintf(p, sizeof(p), "%s/berth-port-web-8080@8080.socket", units);
+                ASSERT_OK(access(p, F_OK));
         }
         ASSERT_OK(rm_rf_at(AT_FDCWD, root));
 }
@@ -202,6 +272,7 @@ int main(void) {
         RUN(round_trip);
         RUN(rejects_malformed);
         RUN(dropin);
+        RUN(port_units);
         RUN(store_files);
         return 0;
 }
