@@ -7,9 +7,12 @@
 #include <string.h>
 
 #include "bus-util.h"
+#include "container-util.h"
+#include "fileio.h"
 #include "log.h"
 #include "reference.h"
 #include "string-util.h"
+#include "strv.h"
 
 const char *arg_root = NULL;
 
@@ -86,6 +89,30 @@ int cli_open_store_and_bus(ImageStore **ret_store, sd_bus **ret_bus, int fail_co
                 return fail_code;
         *ret_store = TAKE_PTR(store);
         *ret_bus = TAKE_PTR(bus);
+        return 0;
+}
+
+#define ENV_FILE_MAX (1024u * 1024u)
+
+int cli_read_env_file(const char *verb, const char *path, char ***env) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *text = NULL;
+        const char *reason = NULL;
+        unsigned line = 0;
+        size_t size;
+        int r;
+
+        r = read_full_file_at(AT_FDCWD, path, ENV_FILE_MAX, &text, &size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read --env-file '%s': %m", path), -EXIT_USAGE;
+        r = env_file_parse(text, size, &l, &line, &reason);
+        if (r == -EINVAL)
+                return -cli_usage_error(verb, "invalid --env-file '%s', line %u: %s", path, line, reason);
+        if (r < 0)
+                return log_error_errno(r, "Failed to parse --env-file '%s': %m", path), -EXIT_USAGE;
+        STRV_FOREACH(e, l)
+                if (env_merge(env, *e) < 0)
+                        return log_error_errno(-ENOMEM, "Out of memory"), -EXIT_USAGE;
         return 0;
 }
 

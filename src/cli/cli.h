@@ -42,6 +42,10 @@ int cli_open_bus(sd_bus **ret);
 /* cli_open_store() and cli_open_bus(); returns 0, or fail_code after logging. */
 int cli_open_store_and_bus(ImageStore **ret_store, sd_bus **ret_bus, int fail_code);
 
+/* Reads a Docker --env-file and merges its variables into *env (later ones win per key). Errors are logged
+ * naming the file (and line); returns 0 or -EXIT_USAGE. */
+int cli_read_env_file(const char *verb, const char *path, char ***env);
+
 /* Checks and normalises a REPOSITORY[:TAG] argument into a full reference; logs a usage error naming the
  * argument on failure (returns -EXIT_USAGE). */
 int cli_parse_tag_reference(const char *verb, const char *arg, char **ret);

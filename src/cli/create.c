@@ -30,8 +30,6 @@
 #include "string-util.h"
 #include "strv.h"
 
-#define ENV_FILE_MAX (1024u * 1024u)
-
 static bool arg_detach = false;
 static const char *arg_name = NULL;
 static char **arg_env = NULL; /* -e, in order */
@@ -174,28 +172,6 @@ static int add_mount(const char *verb, const char *flag, const char *spec, bool 
         return 0;
 }
 
-static int read_env_file(const char *verb, const char *path) {
-        _cleanup_strv_free_ char **l = NULL;
-        _cleanup_free_ char *text = NULL;
-        const char *reason = NULL;
-        unsigned line = 0;
-        size_t size;
-        int r;
-
-        r = read_full_file_at(AT_FDCWD, path, ENV_FILE_MAX, &text, &size);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read --env-file '%s': %m", path), -EXIT_USAGE;
-        r = env_file_parse(text, size, &l, &line, &reason);
-        if (r == -EINVAL)
-                return -cli_usage_error(verb, "invalid --env-file '%s', line %u: %s", path, line, reason);
-        if (r < 0)
-                return log_error_errno(r, "Failed to parse --env-file '%s': %m", path), -EXIT_USAGE;
-        STRV_FOREACH(e, l)
-                if (env_merge(&arg_env_file, *e) < 0)
-                        return log_error_errno(-ENOMEM, "Out of memory"), -EXIT_USAGE;
-        return 0;
-}
-
 static int add_publish(const char *verb, const char *spec) {
         _cleanup_free_ PortBinding *list = NULL;
         const char *reason = NULL, **specs;
@@ -324,7 +300,7 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                         break;
                 }
                 case ARG_ENV_FILE:
-                        r = read_env_file(verb, optarg);
+                        r = cli_read_env_file(verb, optarg, &arg_env_file);
                         if (r < 0)
                                 return r;
                         break;

@@ -17,8 +17,6 @@
 #include "string-util.h"
 #include "strv.h"
 
-#define ENV_FILE_MAX (1024u * 1024u)
-
 static bool arg_interactive = false, arg_tty = false, arg_detach = false;
 static const char *arg_user = NULL; /* NULL: the container's */
 static const char *arg_workdir = NULL; /* NULL: the container's WorkingDir, else "/" */
@@ -44,28 +42,6 @@ static void help(void) {
                "  -u, --user USER[:GROUP]    Name or ID (default: the container's user)\n"
                "  -w, --workdir DIR          Working directory (default: the container's)\n"
                "  -h, --help                 Show this help\n");
-}
-
-static int read_env_file(const char *path) {
-        _cleanup_strv_free_ char **l = NULL;
-        _cleanup_free_ char *text = NULL;
-        const char *reason = NULL;
-        unsigned line = 0;
-        size_t size;
-        int r;
-
-        r = read_full_file_at(AT_FDCWD, path, ENV_FILE_MAX, &text, &size);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read --env-file '%s': %m", path), -EXIT_USAGE;
-        r = env_file_parse(text, size, &l, &line, &reason);
-        if (r == -EINVAL)
-                return -cli_usage_error("exec", "invalid --env-file '%s', line %u: %s", path, line, reason);
-        if (r < 0)
-                return log_error_errno(r, "Failed to parse --env-file '%s': %m", path), -EXIT_USAGE;
-        STRV_FOREACH(e, l)
-                if (env_merge(&arg_env, *e) < 0)
-                        return log_error_errno(-ENOMEM, "Out of memory"), -EXIT_USAGE;
-        return 0;
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -104,7 +80,7 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 }
                 case ARG_ENV_FILE:
-                        r = read_env_file(optarg);
+                        r = cli_read_env_file("exec", optarg, &arg_env);
                         if (r < 0)
                                 return r;
                         break;
