@@ -9,6 +9,7 @@
 #                              dirs cannot live on the host's root overlay), and the demo image tarball
 #                              at /root/demo.tar.gz; sets TH_WORK (removed on exit)
 #   th_exec CMD...             run CMD inside $TH_DIR
+#   b ARGS / expect RC PAT ARGS  berth inside $TH_DIR, with $out and $rc
 #   TH_CLEANUP+=("CMD")        run CMD from the EXIT trap too (after the hosts are gone)
 #   assert_eq / assert_contains / assert_fail
 #
@@ -95,6 +96,23 @@ th_berth_host() {
 
 th_exec() {
 	"$TH" "$TH_DIR" exec -- "$@"
+}
+
+# b ARGS...: runs berth inside $TH_DIR; sets $out (stdout+stderr) and $rc
+b() {
+	set +e
+	out=$(th_exec berth "$@" 2>&1)
+	rc=$?
+	set -e
+}
+
+# expect RC PATTERN ARGS...: b ARGS..., then asserts the exit code and that PATTERN occurs in the output
+expect() {
+	local want=$1 pat=$2
+	shift 2
+	b "$@"
+	assert_eq "$want" "$rc" "exit code of 'berth $*' (output: $out)"
+	assert_contains "$out" "$pat" "output of 'berth $*'"
 }
 
 _assert_where() { echo "${BASH_SOURCE[2]}:${BASH_LINENO[1]}"; }

@@ -16,20 +16,6 @@ th_exec berth import --change 'CMD ["httpd", "-f", "-v", "-p", "80", "-h", "/www
          --change 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' \
         /root/demo.tar.gz berth-demo >/dev/null
 
-# b ARGS...: runs berth inside the host; sets $out (stdout+stderr) and $rc
-b() {
-        set +e
-        out=$(th_exec berth "$@" 2>&1)
-        rc=$?
-        set -e
-}
-expect() { # expect RC PATTERN ARGS...
-        local want=$1 pat=$2
-        shift 2
-        b "$@"
-        assert_eq "$want" "$rc" "exit code of 'berth $*' (output: $out)"
-        assert_contains "$out" "$pat" "output of 'berth $*'"
-}
 wait_for() { # wait_for SECONDS CMD...
         local n=$(($1 * 10))
         shift

@@ -38,20 +38,6 @@ th_exec berth import \
         /root/demo.tar.gz berth-demo:latest >/dev/null
 echo "PASS: host up, berth installed, demo image imported"
 
-# b ARGS...: runs berth inside the host; sets $out (stdout+stderr) and $rc
-b() {
-        set +e
-        out=$(th_exec berth "$@" 2>&1)
-        rc=$?
-        set -e
-}
-expect() { # expect RC PATTERN ARGS...
-        local want=$1 pat=$2
-        shift 2
-        b "$@"
-        assert_eq "$want" "$rc" "exit code of 'berth $*' (output: $out)"
-        assert_contains "$out" "$pat" "output of 'berth $*'"
-}
 unit_prop() { th_exec systemctl show -p "$2" --value "berth@$1.service"; }
 dropin() { echo "/etc/systemd/system/berth@$1.service.d/50-berth.conf"; }
 exists() { th_exec test -e "$1"; }

@@ -17,19 +17,6 @@ th_exec berth import \
         --change 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' \
         /root/demo.tar.gz berth-demo >/dev/null
 
-b() { # b ARGS...: berth inside the host; sets $out (stdout+stderr) and $rc
-        set +e
-        out=$(th_exec berth "$@" 2>&1)
-        rc=$?
-        set -e
-}
-expect() { # expect RC PATTERN ARGS...
-        local want=$1 pat=$2
-        shift 2
-        b "$@"
-        assert_eq "$want" "$rc" "exit code of 'berth $*' (output: $out)"
-        assert_contains "$out" "$pat" "output of 'berth $*'"
-}
 fetch() { th_exec curl -fsS --max-time 10 "$@"; }
 wait_http() { # wait_http URL: the published port answers (the container needs a moment to listen)
         for _ in $(seq 100); do fetch -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done
