@@ -75,3 +75,19 @@ bool detach_keys_filter(const char *in, size_t n, char *out, size_t *ret_n, bool
         *ret_n = k;
         return false;
 }
+
+void terminal_hold_master(int master) {
+        char buf[4096];
+        int fd;
+
+        if (fork() != 0)
+                return;
+        (void) setsid();
+        fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        for (int i = 0; fd >= 0 && i < 3; i++)
+                (void) dup2(fd, i);
+        (void) fcntl(master, F_SETFL, 0);
+        while (read(master, buf, sizeof(buf)) > 0 || errno == EINTR)
+                ;
+        _exit(0);
+}

@@ -29,3 +29,8 @@ void terminal_restore(TerminalState *state);
  * a held ctrl-p from one call to the next. Returns true when the sequence is complete: out then holds the
  * input before it. *ret_n is the number of bytes in out. */
 bool detach_keys_filter(const char *in, size_t n, char *out, size_t *ret_n, bool *pending);
+
+/* After a detach (ctrl-p ctrl-q) someone has to keep a pty's master open, or the command on it gets
+ * SIGHUP: forks a process in a session of its own that reads the master until the last user of the
+ * terminal is gone, and returns in the parent. */
+void terminal_hold_master(int master);

@@ -114,7 +114,6 @@ static bool args_are_alternatives(const SeccompArg *args, size_t n) {
 
 /* ---- names -------------------------------------------------------------------------------------------- */
 
-
 /* Profiles spell architectures as libseccomp's constants (SCMP_ARCH_X86_64, in architectures and archMap) or
  * as Docker's short names (amd64, x86, arm64, in includes/excludes.arches); we take either anywhere. */
 static const struct {
