@@ -67,6 +67,8 @@ int verb_restart(int argc, char *argv[]);
 int verb_kill(int argc, char *argv[]);
 int verb_rm(int argc, char *argv[]);
 int verb_wait(int argc, char *argv[]);
+int verb_update(int argc, char *argv[]);
+int verb_stats(int argc, char *argv[]);
 int verb_rename(int argc, char *argv[]);
 int verb_ps(int argc, char *argv[]);
 int verb_logs(int argc, char *argv[]);

@@ -288,8 +288,7 @@ static int parse_bool(const char *s) {
         return -EINVAL;
 }
 
-/* Docker's RAMInBytes: 64m, 1g, 512k, 1024b, plain bytes (1024-based). */
-static int parse_size(const char *s, unsigned long long *ret) {
+int size_spec_parse(const char *s, unsigned long long *ret) {
         unsigned long long v, mult = 1;
         char *end;
 
@@ -367,7 +366,7 @@ int mount_spec_parse(const char *spec, const char *cwd, ContainerMount *ret, con
                 else if (streq(f, "target") || streq(f, "destination") || streq(f, "dst"))
                         target = v;
                 else if (streq(f, "tmpfs-size")) {
-                        if (parse_size(v, &size) < 0) {
+                        if (size_spec_parse(v, &size) < 0) {
                                 REASON("invalid tmpfs-size; use a size such as 64m");
                                 return -EINVAL;
                         }
@@ -1101,4 +1100,251 @@ int container_exit_code(int root_fd, const char *name, const UnitState *unit) {
         default:
                 return 0;
         }
+}
+
+/* --- confinement and resources -------------------------------------------------------------------------- */
+
+/* tmpfs options Docker passes through to mount(2), plus size= and mode=; nothing that would let a
+ * container get device nodes or setuid binaries on a tmpfs of its own. */
+static bool tmpfs_option_is_valid(const char *o) {
+        static const char *const flags[] = { "rw", "ro", "exec", "noexec", "suid", "nosuid", "dev", "nodev",
+                "atime", "noatime", "diratime", "nodiratime", "relatime", "norelatime", "strictatime",
+                "nostrictatime", "sync", "async", "dirsync" };
+        const char *eq = strchr(o, '=');
+        unsigned long long v;
+        char *end;
+
+        if (!eq) {
+                for (size_t i = 0; i < ELEMENTSOF(flags); i++)
+                        if (streq(o, flags[i]))
+                                return true;
+                return false;
+        }
+        if (startswith(o, "size="))
+                return size_spec_parse(eq + 1, &v) >= 0 ||
+                        (endswith(o, "%") && strspn(eq + 1, "0123456789") == strlen(eq + 1) - 1);
+        if (startswith(o, "mode=")) {
+                errno = 0;
+                v = strtoull(eq + 1, &end, 8);
+                return errno == 0 && end != eq + 1 && !*end && v <= 07777;
+        }
+        if (startswith(o, "uid=") || startswith(o, "gid=") || startswith(o, "nr_inodes=") ||
+                startswith(o, "nr_blocks="))
+                return !isempty(eq + 1) && strspn(eq + 1, "0123456789kmgKMG") == strlen(eq + 1);
+        return false;
+}
+
+int tmpfs_spec_parse(const char *spec, ContainerMount *ret, const char **reterr_reason) {
+        _cleanup_free_ char *path = NULL, *target = NULL, *opts = NULL;
+        const char *colon = strchr(spec, ':');
+        bool ro = false;
+        int r;
+
+        path = colon ? strndup(spec, (size_t) (colon - spec)) : strdup(spec);
+        if (!path)
+                return -ENOMEM;
+        r = mount_target(path, &target, reterr_reason);
+        if (r < 0)
+                return r;
+        if (colon && !isempty(colon + 1)) {
+                _cleanup_free_ char *copy = strdup(colon + 1);
+                char *save = NULL;
+
+                if (!copy)
+                        return -ENOMEM;
+                for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+                        if (!tmpfs_option_is_valid(o)) {
+                                REASON("unknown tmpfs option; use size=, mode=, uid=, gid=, nr_inodes= or "
+                                       "mount flags such as ro, exec, noatime");
+                                return -EINVAL;
+                        }
+                        ro = ro || streq(o, "ro");
+                }
+                opts = strdup(colon + 1);
+                if (!opts)
+                        return -ENOMEM;
+        }
+        *ret = (ContainerMount){
+                .type = MOUNT_TMPFS,
+                .target = TAKE_PTR(target),
+                .read_only = ro,
+                .options = TAKE_PTR(opts),
+        };
+        return 0;
+}
+
+static int rlimit_value_parse(const char *s, size_t n, int64_t *ret) {
+        char buf[32], *end;
+        long long v;
+
+        if (n == 0 || n >= sizeof(buf))
+                return -EINVAL;
+        memcpy(buf, s, n);
+        buf[n] = 0;
+        if (streq(buf, "unlimited") || streq(buf, "-1")) {
+                *ret = -1;
+                return 0;
+        }
+        if (!isdigit((unsigned char) buf[0]))
+                return -EINVAL;
+        errno = 0;
+        v = strtoll(buf, &end, 10);
+        if (errno != 0 || *end)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int ulimit_spec_parse(const char *spec, ContainerUlimit *ret, const char **reterr_reason) {
+        const char *eq = strchr(spec, '='), *colon;
+        _cleanup_free_ char *name = NULL;
+        int64_t soft, hard;
+
+        if (!eq || eq == spec) {
+                REASON("use NAME=SOFT[:HARD], such as nofile=1024:2048");
+                return -EINVAL;
+        }
+        name = strndup(spec, (size_t) (eq - spec));
+        if (!name)
+                return -ENOMEM;
+        if (rlimit_from_name(name) < 0) {
+                REASON("unknown limit; use as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, "
+                       "nofile, nproc, rss, rtprio, rttime, sigpending or stack");
+                return -EINVAL;
+        }
+        colon = strchr(eq + 1, ':');
+        if (rlimit_value_parse(eq + 1, colon ? (size_t) (colon - eq - 1) : strlen(eq + 1), &soft) < 0 ||
+                (colon && rlimit_value_parse(colon + 1, strlen(colon + 1), &hard) < 0)) {
+                REASON("the limits must be numbers or 'unlimited'");
+                return -EINVAL;
+        }
+        if (!colon)
+                hard = soft;
+        if (hard >= 0 && (soft < 0 || soft > hard)) {
+                REASON("the soft limit can't be above the hard limit");
+                return -EINVAL;
+        }
+        *ret = (ContainerUlimit){ .name = TAKE_PTR(name), .soft = soft, .hard = hard };
+        return 0;
+}
+
+static bool devperm_is_valid(const char *p) {
+        return !isempty(p) && strlen(p) <= 3 && strspn(p, "rwm") == strlen(p);
+}
+
+int device_spec_parse(const char *spec, ContainerDevice *ret, const char **reterr_reason) {
+        _cleanup_free_ char *copy = strdup(spec), *host = NULL, *ctr = NULL, *perms = NULL;
+        char *parts[3] = {};
+        size_t n = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy; p && n < 3; n++) {
+                char *c = strchr(p, ':');
+
+                if (c)
+                        *c++ = 0;
+                parts[n] = p;
+                p = c;
+                if (c && n == 2) {
+                        REASON("use HOST_PATH[:CONTAINER_PATH][:PERMISSIONS]");
+                        return -EINVAL;
+                }
+        }
+        /* HOST:PERMS is allowed too: a second part that is only permissions */
+        if (n == 2 && devperm_is_valid(parts[1])) {
+                parts[2] = parts[1];
+                parts[1] = NULL;
+        }
+        if (isempty(parts[0]) || parts[0][0] != '/') {
+                REASON("the host path must be absolute, such as /dev/fuse");
+                return -EINVAL;
+        }
+        host = path_absolute_clean(parts[0], "/");
+        ctr = path_absolute_clean(!isempty(parts[1]) ? parts[1] : parts[0], "/");
+        perms = strdup(parts[2] ?: "rwm");
+        if (!host || !ctr || !perms)
+                return -ENOMEM;
+        if (!startswith(ctr, "/dev/") || streq(ctr, "/dev/")) {
+                REASON("the container path must be below /dev");
+                return -EINVAL;
+        }
+        if (!devperm_is_valid(perms)) {
+                REASON("permissions are a combination of r, w and m");
+                return -EINVAL;
+        }
+        *ret = (ContainerDevice){ .host_path = TAKE_PTR(host),
+                .container_path = TAKE_PTR(ctr),
+                .permissions = TAKE_PTR(perms) };
+        return 0;
+}
+
+int sysctl_spec_parse(const char *spec, bool host_network, char **ret, const char **reterr_reason) {
+        static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced" };
+        _cleanup_free_ char *name = NULL;
+        const char *eq = strchr(spec, '=');
+        bool ok = false;
+
+        if (!eq || eq == spec) {
+                REASON("use NAME=VALUE, such as net.ipv4.ip_forward=1");
+                return -EINVAL;
+        }
+        name = strndup(spec, (size_t) (eq - spec));
+        if (!name)
+                return -ENOMEM;
+        for (char *p = name; *p; p++)
+                if (*p == '/')
+                        *p = '.';
+        if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+                        strlen(name) ||
+                strstr(name, "..") || name[0] == '.' || strchr(eq + 1, '\n')) {
+                REASON("not a sysctl name");
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(ipc); i++)
+                ok = ok || streq(name, ipc[i]);
+        ok = ok || startswith(name, "fs.mqueue.");
+        if (startswith(name, "net.")) {
+                if (host_network) {
+                        REASON("net.* sysctls are the host's with --network host; they can't be set per "
+                               "container");
+                        return -EINVAL;
+                }
+                ok = true;
+        }
+        if (!ok) {
+                REASON("not a namespaced sysctl: only kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.* and "
+                       "net.* can be set per container");
+                return -EINVAL;
+        }
+        *ret = strjoin(name, eq);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int cpus_spec_parse(const char *s, int64_t *ret_nano) {
+        /* a decimal number with up to 9 fractional digits, as Docker's --cpus */
+        int64_t whole = 0, frac = 0, scale = 100000000;
+        const char *p = s;
+
+        if (!isdigit((unsigned char) *p) && *p != '.')
+                return -EINVAL;
+        for (; isdigit((unsigned char) *p); p++) {
+                whole = whole * 10 + (*p - '0');
+                if (whole > 1000000)
+                        return -ERANGE;
+        }
+        if (*p == '.') {
+                p++;
+                for (; isdigit((unsigned char) *p); p++) {
+                        if (scale == 0)
+                                return -EINVAL;
+                        frac += (*p - '0') * scale;
+                        scale /= 10;
+                }
+        }
+        if (*p || (whole == 0 && frac == 0))
+                return -EINVAL;
+        *ret_nano = whole * 1000000000 + frac;
+        return 0;
 }

@@ -42,6 +42,26 @@ int volume_spec_parse(const char *spec, const char *cwd, ContainerMount *ret, co
  * (aliases: src, dst, destination, ro). type=volume returns -EOPNOTSUPP. */
 int mount_spec_parse(const char *spec, const char *cwd, ContainerMount *ret, const char **reterr_reason);
 
+/* Docker's RAMInBytes: 64m, 1g, 512k, 1024b, plain bytes (1024-based). */
+int size_spec_parse(const char *s, unsigned long long *ret);
+
+/* --tmpfs PATH[:OPTIONS], OPTIONS being mount(8)-style tmpfs options (size=64m,mode=1777,noexec, ...). */
+int tmpfs_spec_parse(const char *spec, ContainerMount *ret, const char **reterr_reason);
+
+/* --ulimit NAME=SOFT[:HARD] ("unlimited" or -1 for no limit); HARD defaults to SOFT. */
+int ulimit_spec_parse(const char *spec, ContainerUlimit *ret, const char **reterr_reason);
+
+/* --device HOST[:CONTAINER][:PERMS]; CONTAINER defaults to HOST and must be below /dev, PERMS to "rwm".
+ * Does not look at the file system. */
+int device_spec_parse(const char *spec, ContainerDevice *ret, const char **reterr_reason);
+
+/* --sysctl NAME=VALUE for namespaced sysctls only (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*,
+ * and net.* unless host_network). NAME may use '/' for '.'. Returns "name.with.dots=VALUE". */
+int sysctl_spec_parse(const char *spec, bool host_network, char **ret, const char **reterr_reason);
+
+/* --cpus 1.5 → 1500000000 nano-CPUs; -EINVAL for zero, negative or malformed numbers. */
+int cpus_spec_parse(const char *s, int64_t *ret_nano);
+
 /* At most this many ports per -p range and per container (each is a socket unit and a proxy unit). */
 #define PUBLISH_PORTS_MAX 1024
 

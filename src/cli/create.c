@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "container-unit.h"
 #include "container-util.h"
+#include "create-confine.h"
 #include "fd-util.h"
 #include "fileio.h"
 #include "image-config.h"
@@ -69,6 +70,7 @@ static void args_free(void) {
         free(arg_port_specs);
         arg_port_specs = NULL;
         arg_n_ports = 0;
+        confine_args_free();
 }
 
 static void help(bool run) {
@@ -113,8 +115,9 @@ static void help(bool run) {
                "  -u, --user USER[:GROUP]      User (name or UID) and group to run as\n"
                "  -v, --volume SRC:DST[:ro|rw] Bind mount a host path (absolute, or ./ ../ relative)\n"
                "  -w, --workdir DIR            Working directory inside the container\n"
-               "      --help                   Show this help\n"
-               "\n"
+               "      --help                   Show this help\n");
+        confine_help();
+        printf("\n"
                "Not supported yet: UDP ports (-p .../udp), -i/--interactive, -t/--tty, named volumes,\n"
                "--network bridge.\n");
 }
@@ -137,7 +140,7 @@ static int stat_bind_source(const char *verb, const ContainerMount *m) {
         return 0;
 }
 
-static int add_mount(const char *verb, const char *flag, const char *spec, bool volume) {
+static int add_mount(const char *verb, const char *flag, const char *spec) {
         _cleanup_free_ char *cwd = NULL;
         const char *reason = NULL;
         ContainerMount m = {}, *a;
@@ -146,7 +149,9 @@ static int add_mount(const char *verb, const char *flag, const char *spec, bool 
         cwd = getcwd(NULL, 0);
         if (!cwd)
                 return log_error_errno(-errno, "Failed to get the current directory: %m"), -EXIT_USAGE;
-        r = volume ? volume_spec_parse(spec, cwd, &m, &reason) : mount_spec_parse(spec, cwd, &m, &reason);
+        r = streq(flag, "--volume")      ? volume_spec_parse(spec, cwd, &m, &reason)
+                : streq(flag, "--tmpfs") ? tmpfs_spec_parse(spec, &m, &reason)
+                                         : mount_spec_parse(spec, cwd, &m, &reason);
         if (r == -ENOMEM)
                 return log_error_errno(r, "Out of memory"), -EXIT_USAGE;
         if (r < 0)
@@ -260,7 +265,7 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                 { "user", required_argument, NULL, 'u' }, { "volume", required_argument, NULL, 'v' },       \
                 { "workdir", required_argument, NULL, 'w' }, { "publish", required_argument, NULL, 'p' },   \
                 { "publish-all", no_argument, NULL, 'P' }, { "interactive", no_argument, NULL, 'i' },       \
-                { "tty", no_argument, NULL, 't' }, {                                                        \
+                { "tty", no_argument, NULL, 't' }, CONFINE_OPTIONS, {                                       \
                 "help", no_argument, NULL, ARG_HELP                                                         \
         }
         static const struct option run_options[] = {
@@ -278,7 +283,7 @@ static int parse_argv(bool run, int argc, char *argv[]) {
         int c, r;
 
         /* "+": options end at IMAGE; what follows is the container's command line */
-        while ((c = cli_getopt(verb, argc, argv, run ? "+de:h:l:u:v:w:p:Pit" : "+e:h:l:u:v:w:p:Pit",
+        while ((c = cli_getopt(verb, argc, argv, run ? "+de:h:l:u:v:w:p:Pitm:c:" : "+e:h:l:u:v:w:p:Pitm:c:",
                         run ? run_options : create_options)) >= 0)
                 switch (c) {
                 case 'd':
@@ -329,12 +334,12 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                         break;
                 }
                 case ARG_MOUNT:
-                        r = add_mount(verb, "--mount", optarg, false);
+                        r = add_mount(verb, "--mount", optarg);
                         if (r < 0)
                                 return r;
                         break;
                 case 'v':
-                        r = add_mount(verb, "--volume", optarg, true);
+                        r = add_mount(verb, "--volume", optarg);
                         if (r < 0)
                                 return r;
                         break;
@@ -423,6 +428,18 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                 case ARG_HELP:
                         help(run);
                         return 0;
+                case ARG_TMPFS:
+                        r = add_mount(verb, "--tmpfs", optarg);
+                        if (r < 0)
+                                return r;
+                        break;
+                default:
+                        if ((c >= ARG_CONFINE_FIRST && c < _ARG_CONFINE_LAST) || c == 'm' || c == 'c') {
+                                r = confine_parse_option(verb, c, optarg);
+                                if (r < 0)
+                                        return r;
+                        }
+                        break;
                 }
         if (c != -1)
                 return c;
@@ -433,6 +450,9 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                 return -cli_usage_error(verb,
                         "-p/--publish and -P/--publish-all can't be used with --network host: the container "
                         "uses the host's ports directly");
+        r = confine_check(verb, arg_network);
+        if (r < 0)
+                return r;
         if (arg_rm && restart_set && arg_restart != RESTART_NO)
                 return -cli_usage_error(verb, "conflicting options: --restart %s and --rm",
                         restart_policy_to_string(arg_restart));
@@ -566,6 +586,9 @@ static int build_container(ImageRecord *img, const char *image_arg, char **cmd_a
                                 return -ENOMEM;
                 }
         }
+        r = confine_apply(c);
+        if (r < 0)
+                return r;
         if (arg_n_ports > 0) {
                 c->ports = calloc(arg_n_ports, sizeof(PortBinding));
                 if (!c->ports)
@@ -896,6 +919,11 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
         }
         claimed = true;
 
+        r = confine_write_files(root_fd, c);
+        if (r < 0) {
+                log_error_errno(r, "Failed to write the seccomp profile of container '%s': %m", c->name);
+                goto finish;
+        }
         r = container_save(root_fd, c);
         if (r < 0) {
                 log_error_errno(r, "Failed to write the config of container '%s': %m", c->name);
@@ -1084,6 +1112,14 @@ static int start_ports(sd_bus *bus, const Container *c, const char *unit) {
         r = container_ports_start(bus, c, &failed, &error);
         if (r == 0)
                 return 0;
+        if (r > 0) {
+                UnitState s;
+
+                /* the sockets are bound to the container: one that already exited (run ... true) takes
+                 * them down with it, which is no failure to publish */
+                if (bus_get_unit_state(bus, unit, &s, NULL) >= 0 && !unit_state_is_running(&s))
+                        return 0;
+        }
         if (r < 0)
                 log_error("Failed to start the port sockets of '%s': %s", c->name,
                         error.message ?: strerror(-ERRNO_VALUE(r)));

@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include "capability-util.h"
 #include "cli.h"
 #include "container-util.h"
 #include "fileio.h"
@@ -17,7 +19,7 @@
 #include "string-util.h"
 #include "strv.h"
 
-static bool arg_interactive = false, arg_tty = false, arg_detach = false;
+static bool arg_interactive = false, arg_tty = false, arg_detach = false, arg_privileged = false;
 static const char *arg_user = NULL; /* NULL: the container's */
 static const char *arg_workdir = NULL; /* NULL: the container's WorkingDir, else "/" */
 static char **arg_env = NULL; /* --env-file first, then -e, as Docker merges them */
@@ -29,7 +31,8 @@ static void help(void) {
                "Run a command in a running container: in its namespaces, root and systemd unit (so\n"
                "'systemctl stop berth@NAME' ends it too), as its user, with its environment. Exits with\n"
                "the command's status (128+N if killed by signal N), 126 if it cannot be executed, 127 if\n"
-               "it is not found, 1 if the container is not running.\n"
+               "it is not found, 1 if the container is not running. The command is confined as the\n"
+               "container is (capabilities, seccomp filter, no-new-privileges, ulimits).\n"
                "\n"
                "Options:\n"
                "  -d, --detach               Run the command in the background\n"
@@ -37,6 +40,8 @@ static void help(void) {
                "                             value, and is dropped if unset)\n"
                "      --env-file FILE        Read variables from FILE (KEY=VAL or KEY lines)\n"
                "  -i, --interactive          Keep stdin connected\n"
+               "      --privileged           UNSAFE: every capability and no seccomp filter for the\n"
+               "                             command (the container's own confinement otherwise)\n"
                "  -t, --tty                  Allocate a pseudo-TTY inside the container; ctrl-p ctrl-q\n"
                "                             detaches and leaves the command running\n"
                "  -u, --user USER[:GROUP]    Name or ID (default: the container's user)\n"
@@ -102,7 +107,8 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_workdir = optarg;
                         break;
                 case ARG_PRIVILEGED:
-                        return -cli_usage_error("exec", "--privileged is not supported yet");
+                        arg_privileged = true;
+                        break;
                 case ARG_DETACH_KEYS:
                         if (!streq(optarg, "ctrl-p,ctrl-q"))
                                 return -cli_usage_error("exec",
@@ -139,6 +145,39 @@ static int resolve(int root_fd, const char *arg, char **ret_name) {
         return 0;
 }
 
+/* The container's confinement for the helper: its capabilities (all with --privileged), no_new_privs,
+ * the seccomp program berth-runtime compiled at start (none with --privileged or when unconfined), its
+ * resource limits. */
+static int confinement_argv(const Container *c, char ***l) {
+        _cleanup_free_ char *bpf = NULL;
+        uint64_t caps;
+        char buf[64];
+        int r;
+
+        r = container_capabilities(c, &caps);
+        if (r < 0)
+                return r;
+        snprintf(buf, sizeof(buf), "%" PRIx64, arg_privileged ? cap_mask_all() : caps);
+        if (strv_extend(l, "--caps") < 0 || strv_extend(l, buf) < 0 ||
+                (c->no_new_privileges && strv_extend(l, "--no-new-privs") < 0))
+                return -ENOMEM;
+        if (!arg_privileged && !c->privileged && c->seccomp != SECCOMP_MODE_UNCONFINED) {
+                bpf = strjoin(arg_root ?: BERTH_STATE_DIR, "/containers/", c->name, "/seccomp.bpf");
+                if (!bpf || strv_extend(l, "--seccomp") < 0 || strv_extend(l, bpf) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < c->n_ulimits; i++) {
+                const ContainerUlimit *u = c->ulimits + i;
+
+                snprintf(buf, sizeof(buf), "%d=%llu:%llu", rlimit_from_name(u->name),
+                        u->soft < 0 ? (unsigned long long) RLIM_INFINITY : (unsigned long long) u->soft,
+                        u->hard < 0 ? (unsigned long long) RLIM_INFINITY : (unsigned long long) u->hard);
+                if (strv_extend(l, "--rlimit") < 0 || strv_extend(l, buf) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 /* The helper's command line: everything decided here, so the helper reads no berth configuration. */
 static int helper_argv(const char *helper, const char *unit, const Container *c, uint32_t pid, char **cmd,
         char ***ret) {
@@ -160,6 +199,8 @@ static int helper_argv(const char *helper, const char *unit, const Container *c,
         STRV_FOREACH(e, env)
                 if (strv_extend(&l, "--env") < 0 || strv_extend(&l, *e) < 0)
                         return -ENOMEM;
+        if (confinement_argv(c, &l) < 0)
+                return -ENOMEM;
         if ((arg_interactive && strv_extend(&l, "--interactive") < 0) ||
                 (arg_tty && strv_extend(&l, "--tty") < 0) ||
                 (arg_detach && strv_extend(&l, "--detach") < 0) || strv_extend(&l, "--") < 0)

@@ -27,8 +27,10 @@ static const Verb verbs[] = {
         { "rmi", "Remove one or more images", verb_rmi },
         { "run", "Create and start a container from an image", verb_run },
         { "start", "Start stopped containers", verb_start },
+        { "stats", "Show the resource usage of containers", verb_stats },
         { "stop", "Stop running containers", verb_stop },
         { "tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", verb_tag },
+        { "update", "Change the resource limits of containers", verb_update },
         { "wait", "Wait for containers to stop and print their exit codes", verb_wait },
 };
 

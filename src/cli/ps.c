@@ -379,7 +379,9 @@ int verb_container(int argc, char *argv[]) {
                 { "rm", NULL, verb_rm },
                 { "run", NULL, verb_run },
                 { "start", NULL, verb_start },
+                { "stats", NULL, verb_stats },
                 { "stop", NULL, verb_stop },
+                { "update", NULL, verb_update },
                 { "wait", NULL, verb_wait },
         };
 

@@ -3,11 +3,13 @@
  * container's config and systemd's MainPID and execs us:
  *
  *   berth-exec --pid PID --unit berth@NAME.service [--user U] [--workdir D] [--env K=V]...
+ *              [--caps HEX] [--no-new-privs] [--seccomp BPF-FILE] [--rlimit RES=SOFT:HARD]...
  *              [--interactive] [--tty] [--detach] -- CMD [ARG...]
  *
  * We check that PID is still the unit's container init, join its namespaces and root, fork (the command
  * must be a child of a process that joined the PID namespace), move the child into the unit's cgroups and
- * exec the command as the container's user. The parent waits, relays the pty with --tty and forwards
+ * exec the command as the container's user, confined as the container is (capabilities, no_new_privs, the
+ * seccomp program berth-runtime compiled, resource limits). The parent waits, relays the pty with --tty and forwards
  * termination signals. Exit codes are Docker's: the command's status, 128+signal, 126 (cannot execute, or
  * its setup failed), 127 (not found); 1 when the container could not be entered. Single-threaded, links
  * src/basic only (STYLE §9). */
@@ -30,6 +32,9 @@
 
 #include <linux/magic.h>
 
+#include "capability-util.h"
+#include "cgroup-util.h"
+#include "confine.h"
 #include "exec-path.h"
 #include "exec-user.h"
 #include "fd-util.h"
@@ -44,7 +49,7 @@
 #define EXIT_ENTER_FAILED 1
 #define EXIT_SETUP_FAILED 126
 #define EXIT_USAGE 125
-#define CGROUPS_MAX 32
+#define RLIMITS_MAX 16
 
 static const int session_signals[] = { SIGCHLD, SIGWINCH, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1,
         SIGUSR2 };
@@ -56,11 +61,15 @@ static const char *arg_workdir = "/";
 static char **arg_env = NULL;
 static char **arg_argv = NULL;
 static bool arg_interactive = false, arg_tty = false, arg_detach = false;
+static const char *arg_seccomp = NULL;
+static ConfineRlimit arg_rlimits[RLIMITS_MAX];
+static Confinement arg_confine = { .rlimits = arg_rlimits };
 
 /* The fork()ed child's failure report: a successful execve() closes the CLOEXEC pipe without one. */
 typedef enum ChildStage {
         STAGE_CGROUP,
         STAGE_TTY,
+        STAGE_CONFINE,
         STAGE_SETGROUPS,
         STAGE_SETGID,
         STAGE_SETUID,
@@ -81,12 +90,19 @@ static int parse_argv(int argc, char *argv[]) {
                 { "interactive", no_argument, NULL, 'i' },
                 { "tty", no_argument, NULL, 't' },
                 { "detach", no_argument, NULL, 'd' },
+                { "caps", required_argument, NULL, 'C' },
+                { "no-new-privs", no_argument, NULL, 'N' },
+                { "seccomp", required_argument, NULL, 'S' },
+                { "rlimit", required_argument, NULL, 'R' },
                 {},
         };
         char *end;
         int c;
 
-        while ((c = getopt_long(argc, argv, "+p:U:u:w:e:itd", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+p:U:u:w:e:itdC:NS:R:", options, NULL)) >= 0) {
+                ConfineRlimit *l = arg_rlimits + arg_confine.n_rlimits;
+                int n = 0;
+
                 if (c == 'p') {
                         long v = strtol(optarg, &end, 10);
 
@@ -100,8 +116,22 @@ static int parse_argv(int argc, char *argv[]) {
                 else if (c == 'e' && strchr(optarg, '=') && optarg[0] != '=') {
                         if (strv_extend(&arg_env, optarg) < 0)
                                 return log_error_errno(-ENOMEM, "Out of memory");
-                } else if (c == 'i' || c == 't' || c == 'd')
-                        *(c == 'i' ? &arg_interactive : c == 't' ? &arg_tty : &arg_detach) = true;
+                } else if (c == 'i' || c == 't' || c == 'd' || c == 'N')
+                        *(c == 'i'                 ? &arg_interactive
+                                        : c == 't' ? &arg_tty
+                                        : c == 'd' ? &arg_detach
+                                                   : &arg_confine.no_new_privs) = true;
+                else if (c == 'C') {
+                        arg_confine.caps = strtoull(optarg, &end, 16);
+                        if (*end || end == optarg)
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Invalid --caps '%s'",
+                                        optarg);
+                } else if (c == 'S' && optarg[0] == '/')
+                        arg_seccomp = optarg;
+                else if (c == 'R' && arg_confine.n_rlimits < RLIMITS_MAX &&
+                        sscanf(optarg, "%d=%llu:%llu%n", &l->resource, &l->soft, &l->hard, &n) == 3 &&
+                        !optarg[n])
+                        arg_confine.n_rlimits++;
                 else
                         return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Invalid argument: '%s'",
                                 argv[optind - 1]);
@@ -120,52 +150,22 @@ static int read_proc(pid_t pid, const char *what, char **ret) {
         return read_full_file_at(AT_FDCWD, p, 1024 * 1024, ret, NULL);
 }
 
-/* cgroup.procs of every cgroup of the container's init, opened in the host's cgroup namespace so that the
- * child can be moved into the unit after fork(): `systemctl stop` then ends it and the unit's limits apply.
- * We stay where the caller put us, so systemd never SIGKILLs the process that restores the caller's
- * terminal. systemd's own hierarchy (cgroup2 on unified hosts, name=systemd on hybrid and legacy ones) comes
- * first and is required; the others (controllers, cgroup2 on hybrid hosts) are best effort. */
-typedef struct CGroups {
-        int fds[CGROUPS_MAX];
-        size_t n, n_required;
-} CGroups;
-
-static void cgroups_done(CGroups *c) {
-        for (size_t i = 0; i < c->n; i++)
-                c->fds[i] = safe_close(c->fds[i]);
-}
-
-static int cgroup_open(const char *dir, const char *path, bool unified, bool required, CGroups *c) {
-        _cleanup_free_ char *procs = NULL;
-        int fd;
-
-        /* cgroup2 is at the top when unified, below "unified" on hybrid hosts */
-        procs = asprintf_safe("/sys/fs/cgroup/%s%s/cgroup.procs", dir ?: unified ? "." : "unified", path);
-        if (!procs)
-                return log_error_errno(-ENOMEM, "Out of memory");
-        fd = open(procs, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0 && required)
-                return log_error_errno(-errno, "Failed to open the container's cgroup '%s': %m", procs);
-        if (fd < 0)
-                return log_debug_errno(-errno, "Failed to open '%s', ignoring: %m", procs), 0;
-        c->fds[c->n++] = fd;
-        if (required) { /* keep the required ones in front */
-                c->fds[c->n - 1] = c->fds[c->n_required];
-                c->fds[c->n_required++] = fd;
-        }
-        return 0;
-}
-
 /* A pidfd for the container's init, checked to be PID 1 of its own namespace and in the unit's cgroup (the
  * PID systemd gave the CLI may have been reused since), and its cgroups. The checks come after opening the
- * pidfd, and the pidfd still names a live process afterwards, so what /proc showed was that process. */
-static int container_open(pid_t pid, const char *unit, int *ret_pidfd, CGroups *c) {
+ * pidfd, and the pidfd still names a live process afterwards, so what /proc showed was that process.
+ * The cgroups are opened in the host's cgroup namespace, so that the child can be moved into the unit
+ * after fork(): `systemctl stop` then ends it and the unit's limits apply. We stay where the caller put us,
+ * so systemd never SIGKILLs the process that restores the caller's terminal. systemd's own hierarchy
+ * (cgroup2 on unified hosts, name=systemd on hybrid and legacy ones) is required; the others (controllers,
+ * cgroup2 on hybrid hosts) are best effort. */
+static int container_open(pid_t pid, const char *unit, int *ret_pidfd, CGroupProcs *c) {
         _cleanup_free_ char *status = NULL, *cgroup = NULL;
         _cleanup_close_ int pidfd = -EBADF;
         const char *dir, *path, *unit_path = NULL;
         struct statfs fs;
         bool unified;
         pid_t nspid;
+        int r;
 
         unified = statfs("/sys/fs/cgroup", &fs) >= 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
         pidfd = RET_NERRNO(sys_pidfd_open(pid, 0));
@@ -173,7 +173,9 @@ static int container_open(pid_t pid, const char *unit, int *ret_pidfd, CGroups *
                 (read_proc(pid, "status", &status) < 0 || proc_status_nspid(status, &nspid) < 0 ||
                         nspid != 1 || read_proc(pid, "cgroup", &cgroup) < 0))
                 pidfd = safe_close(pidfd);
-        for (char *l = cgroup, *next; pidfd >= 0 && l && *l && c->n < CGROUPS_MAX; l = next) {
+        for (char *l = cgroup, *next; pidfd >= 0 && l && *l; l = next) {
+                _cleanup_free_ char *failed = NULL;
+
                 next = strchr(l, '\n');
                 if (next)
                         *next++ = 0;
@@ -187,8 +189,10 @@ static int container_open(pid_t pid, const char *unit, int *ret_pidfd, CGroups *
                         continue;
                 if (systemd_own)
                         unit_path = path;
-                if (cgroup_open(dir, path, unified, systemd_own, c) < 0)
-                        return -EIO;
+                r = cgroup_procs_add(c, dir, path, unified, systemd_own, &failed);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to open the container's cgroup '%s': %m",
+                                failed ?: path);
         }
         if (pidfd < 0 || !unit_path || !cgroup_path_in_unit(unit_path, unit) ||
                 sys_pidfd_send_signal(pidfd, 0) < 0)
@@ -197,17 +201,6 @@ static int container_open(pid_t pid, const char *unit, int *ret_pidfd, CGroups *
         if (c->n_required == 0)
                 return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "The container has no systemd cgroup");
         *ret_pidfd = TAKE_FD(pidfd);
-        return 0;
-}
-
-static int cgroups_move(const CGroups *c, pid_t child) {
-        char s[16];
-        int k = snprintf(s, sizeof(s), "%d", (int) child);
-
-        for (size_t i = 0; i < c->n; i++)
-                if (write(c->fds[i], s, (size_t) k) != k && i < c->n_required)
-                        return log_error_errno(-errno,
-                                "Failed to move the command into the container's unit: %m");
         return 0;
 }
 
@@ -354,12 +347,17 @@ _noreturn_ static void child_run(const ChildSpec *c) {
                 child_fail(c->error_fd, STAGE_TTY, errno);
         if (c->peer < 0 && (!arg_interactive || arg_detach) && dup2(c->null_fd, STDIN_FILENO) < 0)
                 child_fail(c->error_fd, STAGE_TTY, errno);
+        /* the container's confinement, as berth-runtime applies it (confine.h) */
+        if ((r = confine_apply(&arg_confine, NULL, NULL)) < 0)
+                child_fail(c->error_fd, STAGE_CONFINE, -r);
         if (setgroups(u->n_groups, u->groups) < 0)
                 child_fail(c->error_fd, STAGE_SETGROUPS, errno);
         if (setgid(u->gid) < 0)
                 child_fail(c->error_fd, STAGE_SETGID, errno);
         if (setuid(u->uid) < 0)
                 child_fail(c->error_fd, STAGE_SETUID, errno);
+        if ((r = cap_limit(arg_confine.caps)) < 0)
+                child_fail(c->error_fd, STAGE_CONFINE, -r);
         if (chdir(arg_workdir) < 0)
                 child_fail(c->error_fd, STAGE_CHDIR, errno);
         r = exec_path_resolve(arg_argv[0], c->env, path);
@@ -374,6 +372,7 @@ static int child_report(int fd) {
         static const char *const what[] = {
                 [STAGE_CGROUP] = "join the container's cgroup namespace",
                 [STAGE_TTY] = "set up the terminal",
+                [STAGE_CONFINE] = "apply the container's confinement",
                 [STAGE_SETGROUPS] = "set supplementary groups",
                 [STAGE_SETGID] = "set group ID",
                 [STAGE_SETUID] = "set user ID",
@@ -396,24 +395,6 @@ static int child_report(int fd) {
         else if (rec.stage >= 0 && rec.stage < STAGE_CHDIR)
                 log_error_errno(-rec.error, "Failed to %s: %m", what[rec.stage]);
         return rec.stage == STAGE_EXEC ? exec_path_exit_code(rec.error) : EXIT_SETUP_FAILED;
-}
-
-/* After ctrl-p ctrl-q someone has to keep the master open, or the command gets SIGHUP: a process of ours
- * reads it until the last user of the terminal (the command and its children) is gone. */
-static void pty_hold(int master) {
-        char buf[4096];
-        int fd;
-
-        if (fork() != 0)
-                return;
-        (void) setsid();
-        fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-        for (int i = 0; fd >= 0 && i < 3; i++)
-                (void) dup2(fd, i);
-        (void) fcntl(master, F_SETFL, 0);
-        while (read(master, buf, sizeof(buf)) > 0 || errno == EINTR)
-                ;
-        _exit(0);
 }
 
 /* Waits for the child, forwarding termination signals to it and, with a pty, relaying the caller's
@@ -464,7 +445,7 @@ static int session_run(pid_t child, int master, int sigfd) {
                         in_off = 0;
                         if (detach_keys_filter(buf, (size_t) MAX(n, 0), in, &in_len, &ctrl_p)) {
                                 terminal_restore(&term);
-                                pty_hold(master);
+                                terminal_hold_master(master);
                                 fputs("read escape sequence\n", stderr);
                                 return 0;
                         }
@@ -507,7 +488,7 @@ static void home_return(Home *h) {
 int main(int argc, char *argv[]) {
         _cleanup_close_ int pidfd = -EBADF, master = -EBADF, peer = -EBADF, null_fd = -EBADF, sigfd = -EBADF,
                             cgroupns = -EBADF, error_r = -EBADF, go_w = -EBADF;
-        _cleanup_(cgroups_done) CGroups cgroups = {};
+        _cleanup_(cgroup_procs_done) CGroupProcs cgroups = {};
         _cleanup_(home_return) Home home = { -EBADF, -EBADF, -EBADF };
         int r, error_pipe[2], go_pipe[2];
         ExecUser user;
@@ -518,6 +499,14 @@ int main(int argc, char *argv[]) {
         if (parse_argv(argc, argv) < 0)
                 return EXIT_USAGE;
 
+        /* the filter is in the host's store, out of sight once we are in the container */
+        if (arg_seccomp) {
+                r = read_full_file_at(AT_FDCWD, arg_seccomp, 1024 * 1024, (char **) &arg_confine.seccomp,
+                        &arg_confine.seccomp_size);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read the seccomp filter '%s': %m", arg_seccomp),
+                               EXIT_ENTER_FAILED;
+        }
         home = (Home){ .pid = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC),
                 .mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC),
                 .root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC) };
@@ -570,7 +559,10 @@ int main(int argc, char *argv[]) {
         home_return(&home);
         (void) signal(SIGPIPE, SIG_IGN);
 
-        if (cgroups_move(&cgroups, child) < 0 || write(go_w, "x", 1) != 1) {
+        r = cgroup_procs_move(&cgroups, child);
+        if (r < 0)
+                log_error_errno(r, "Failed to move the command into the container's unit: %m");
+        if (r < 0 || write(go_w, "x", 1) != 1) {
                 (void) kill(child, SIGKILL);
                 (void) waitpid(child, NULL, 0);
                 return EXIT_ENTER_FAILED;
@@ -583,7 +575,7 @@ int main(int argc, char *argv[]) {
         if (arg_detach) {
                 /* the command goes on in its own session; the container's init inherits it */
                 if (master >= 0)
-                        pty_hold(master);
+                        terminal_hold_master(master);
                 return 0;
         }
         return session_run(child, master, sigfd);

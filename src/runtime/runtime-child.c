@@ -19,6 +19,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "capability-util.h"
 #include "exec-path.h"
 #include "exec-user.h"
 #include "exit-status.h"
@@ -37,14 +38,23 @@ static const char *const child_stage_table[_CHILD_STAGE_MAX] = {
         [CHILD_STAGE_MOUNT_READ_ONLY] = "remount read-only",
         [CHILD_STAGE_DEV_NODE] = "create device nodes in /dev",
         [CHILD_STAGE_DEV_SYMLINK] = "create symlinks in /dev",
+        [CHILD_STAGE_DEVICE] = "create device",
         [CHILD_STAGE_PIVOT_ROOT] = "pivot_root into the root file system",
         [CHILD_STAGE_HOSTNAME] = "set hostname",
         [CHILD_STAGE_LOOPBACK] = "bring up loopback interface",
+        [CHILD_STAGE_SYSCTL] = "set sysctl",
+        [CHILD_STAGE_MASK_PATH] = "mask path",
+        [CHILD_STAGE_READ_ONLY_PATH] = "make path read-only",
         [CHILD_STAGE_WORKDIR] = "change to working directory",
+        [CHILD_STAGE_READ_ONLY_ROOT] = "make the root file system read-only",
+        [CHILD_STAGE_RLIMIT] = "set resource limit",
         [CHILD_STAGE_PASSWD] = "read /etc/passwd or /etc/group",
         [CHILD_STAGE_USER_NOT_FOUND] = "look up user",
         [CHILD_STAGE_GROUP_NOT_FOUND] = "look up group",
         [CHILD_STAGE_USER_SPEC] = "parse user",
+        [CHILD_STAGE_NO_NEW_PRIVS] = "set no_new_privs",
+        [CHILD_STAGE_SECCOMP] = "load seccomp filter",
+        [CHILD_STAGE_CAPS] = "drop capabilities",
         [CHILD_STAGE_SETGROUPS] = "set supplementary groups",
         [CHILD_STAGE_SETGID] = "set group ID",
         [CHILD_STAGE_SETUID] = "set user ID",
@@ -246,6 +256,96 @@ static int loopback_up(void) {
         return RET_NERRNO(ioctl(fd, SIOCSIFFLAGS, &ifr));
 }
 
+/* --device: the node, or a bind of the host's where mknod is refused (user namespace) */
+static int create_device(int rootfs_fd, const ChildDevice *d) {
+        _cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
+        const char *slash = strrchr(d->target, '/');
+        char dir[PATH_MAX], buf[FD_PATH_MAX];
+        int r;
+
+        if (!slash || (size_t) (slash - d->target) >= sizeof(dir) || !slash[1])
+                return -EINVAL;
+        memcpy(dir, d->target, (size_t) (slash - d->target));
+        dir[slash - d->target] = 0;
+        r = chase_in_root(rootfs_fd, dir, CHASE_MKDIR, &dir_fd);
+        if (r < 0)
+                return r;
+        (void) unlinkat(dir_fd, slash + 1, 0);
+        if (mknodat(dir_fd, slash + 1, d->mode, (dev_t) d->dev) >= 0)
+                return RET_NERRNO(fchmodat(dir_fd, slash + 1, d->mode & 07777, 0));
+        if (errno != EPERM)
+                return -errno;
+        fd = openat(dir_fd, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        fd = safe_close(fd);
+        fd = openat(dir_fd, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return RET_NERRNO(mount(d->source, fd_path(fd, buf), NULL, MS_BIND, NULL));
+}
+
+static int write_sysctl(const char *kv) {
+        _cleanup_close_ int fd = -EBADF;
+        const char *eq = strchr(kv, '=');
+        char path[PATH_MAX];
+        size_t n;
+
+        if (!eq || (size_t) (eq - kv) >= sizeof(path))
+                return -EINVAL;
+        memcpy(path, kv, (size_t) (eq - kv));
+        path[eq - kv] = 0;
+        fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = strlen(eq + 1);
+        if (write(fd, eq + 1, n) != (ssize_t) n)
+                return errno > 0 ? -errno : -EIO;
+        return 0;
+}
+
+/* Docker's masking: a read-only empty tmpfs over directories, /dev/null over files. Paths the kernel does
+ * not have are skipped. We are inside the new root; /proc and /sys are the kernel's, no symlinks. */
+static int mask_path(const char *path) {
+        struct stat st;
+
+        if (lstat(path, &st) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (S_ISDIR(st.st_mode))
+                return RET_NERRNO(mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                        "mode=0555"));
+        return RET_NERRNO(mount("/dev/null", path, NULL, MS_BIND, NULL));
+}
+
+static int read_only_path(int root_fd, const char *path) {
+        struct stat st;
+        int r;
+
+        if (lstat(path, &st) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        r = RET_NERRNO(mount(path, path, NULL, MS_BIND | MS_REC, NULL));
+        if (r < 0)
+                return r;
+        return remount_read_only(root_fd, path);
+}
+
+/* Confinement, the last steps before the user switch (see confine.h) */
+static void confine(const ChildSpec *spec) {
+        static const ChildStage stages[] = {
+                [CONFINE_RLIMIT] = CHILD_STAGE_RLIMIT,
+                [CONFINE_NO_NEW_PRIVS] = CHILD_STAGE_NO_NEW_PRIVS,
+                [CONFINE_SECCOMP] = CHILD_STAGE_SECCOMP,
+                [CONFINE_CAPS] = CHILD_STAGE_CAPS,
+        };
+        ConfineStep step = CONFINE_CAPS;
+        size_t index = 0;
+        int r;
+
+        r = confine_apply(&spec->confine, &step, &index);
+        if (r < 0)
+                child_fail(spec, stages[step], r, index);
+}
+
 _noreturn_ void child_run(const ChildSpec *spec) {
         _cleanup_close_ int rootfs_fd = -EBADF, stderr_fd = -EBADF;
         _cleanup_free_ char *passwd = NULL, *group = NULL;
@@ -288,6 +388,12 @@ _noreturn_ void child_run(const ChildSpec *spec) {
                         child_fail(spec, stage, r, i);
         }
 
+        for (size_t i = 0; i < spec->n_devices; i++) {
+                r = create_device(rootfs_fd, spec->devices + i);
+                if (r < 0)
+                        child_fail(spec, CHILD_STAGE_DEVICE, r, i);
+        }
+
         if (fchdir(rootfs_fd) < 0 || sys_pivot_root(".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
                 chdir("/") < 0)
                 child_fail(spec, CHILD_STAGE_PIVOT_ROOT, -errno, 0);
@@ -298,6 +404,29 @@ _noreturn_ void child_run(const ChildSpec *spec) {
                 r = loopback_up();
                 if (r < 0)
                         child_fail(spec, CHILD_STAGE_LOOPBACK, r, 0);
+        }
+
+        /* sysctls first: /proc/sys becomes read-only below */
+        for (size_t i = 0; spec->sysctls && spec->sysctls[i]; i++) {
+                r = write_sysctl(spec->sysctls[i]);
+                if (r < 0)
+                        child_fail(spec, CHILD_STAGE_SYSCTL, r, i);
+        }
+        for (size_t i = 0; spec->masked_paths && spec->masked_paths[i]; i++) {
+                r = mask_path(spec->masked_paths[i]);
+                if (r < 0)
+                        child_fail(spec, CHILD_STAGE_MASK_PATH, r, i);
+        }
+        if (spec->read_only_paths || spec->read_only_root) {
+                _cleanup_close_ int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+                if (root_fd < 0)
+                        child_fail(spec, CHILD_STAGE_READ_ONLY_PATH, -errno, 0);
+                for (size_t i = 0; spec->read_only_paths && spec->read_only_paths[i]; i++) {
+                        r = read_only_path(root_fd, spec->read_only_paths[i]);
+                        if (r < 0)
+                                child_fail(spec, CHILD_STAGE_READ_ONLY_PATH, r, i);
+                }
         }
 
         /* Docker creates a missing working directory; we are inside the new root now, but the image may
@@ -311,6 +440,14 @@ _noreturn_ void child_run(const ChildSpec *spec) {
                         r = RET_NERRNO(fchdir(wd_fd));
                 if (r < 0)
                         child_fail(spec, CHILD_STAGE_WORKDIR, r, 0);
+        }
+
+        if (spec->read_only_root) {
+                _cleanup_close_ int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+                r = root_fd < 0 ? -errno : remount_read_only(root_fd, "/");
+                if (r < 0)
+                        child_fail(spec, CHILD_STAGE_READ_ONLY_ROOT, r, 0);
         }
 
         r = exec_user_read_databases(&passwd, &group);
@@ -331,12 +468,17 @@ _noreturn_ void child_run(const ChildSpec *spec) {
                         n++;
                 spec->env[n] = home_env; /* the spare slot */
         }
+        confine(spec);
         if (setgroups(u.n_groups, u.groups) < 0)
                 child_fail(spec, CHILD_STAGE_SETGROUPS, -errno, 0);
         if (setgid(u.gid) < 0)
                 child_fail(spec, CHILD_STAGE_SETGID, -errno, 0);
         if (setuid(u.uid) < 0)
                 child_fail(spec, CHILD_STAGE_SETUID, -errno, 0);
+        /* root keeps exactly the container's set; another user lost them all with setuid() */
+        r = cap_limit(spec->confine.caps);
+        if (r < 0)
+                child_fail(spec, CHILD_STAGE_CAPS, r, 0);
 
         if (stderr_fd >= 0 && dup2(stderr_fd, STDERR_FILENO) < 0)
                 child_fail(spec, CHILD_STAGE_STDERR, -errno, 0);

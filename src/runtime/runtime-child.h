@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "confine.h"
 #include "macro.h"
 
 /* The container's PID 1 between clone() and execve(). The parent prepares everything that needs memory in a
@@ -21,14 +22,23 @@ typedef enum ChildStage {
         CHILD_STAGE_MOUNT_READ_ONLY,
         CHILD_STAGE_DEV_NODE,
         CHILD_STAGE_DEV_SYMLINK,
+        CHILD_STAGE_DEVICE, /* index: ChildSpec.devices[] */
         CHILD_STAGE_PIVOT_ROOT,
         CHILD_STAGE_HOSTNAME,
         CHILD_STAGE_LOOPBACK,
+        CHILD_STAGE_SYSCTL, /* index: ChildSpec.sysctls[] */
+        CHILD_STAGE_MASK_PATH, /* index: ChildSpec.masked_paths[] */
+        CHILD_STAGE_READ_ONLY_PATH, /* index: ChildSpec.read_only_paths[] */
         CHILD_STAGE_WORKDIR,
+        CHILD_STAGE_READ_ONLY_ROOT,
+        CHILD_STAGE_RLIMIT, /* index: ChildSpec.rlimits[] */
         CHILD_STAGE_PASSWD,
         CHILD_STAGE_USER_NOT_FOUND,
         CHILD_STAGE_GROUP_NOT_FOUND,
         CHILD_STAGE_USER_SPEC,
+        CHILD_STAGE_NO_NEW_PRIVS,
+        CHILD_STAGE_SECCOMP,
+        CHILD_STAGE_CAPS,
         CHILD_STAGE_SETGROUPS,
         CHILD_STAGE_SETGID,
         CHILD_STAGE_SETUID,
@@ -62,6 +72,13 @@ typedef struct ChildMount {
         bool optional; /* failure is tolerated (e.g. mqueue where the kernel lacks it) */
 } ChildMount;
 
+typedef struct ChildDevice {
+        const char *source; /* the host's node, bound if mknod is refused */
+        const char *target; /* below /dev in the container */
+        unsigned mode; /* S_IFCHR or S_IFBLK | permissions */
+        unsigned long long dev;
+} ChildDevice;
+
 typedef struct ChildSpec {
         const char *store; /* the store root, ROOT: a path, since an fd opened before clone() would point
                               * into the host's mount namespace, where overlayfs refuses its upperdir */
@@ -78,6 +95,13 @@ typedef struct ChildSpec {
         char *const *argv;
         char **env; /* has a spare NULL slot at the end for HOME= */
         bool env_has_home;
+        const ChildDevice *devices;
+        size_t n_devices;
+        char *const *sysctls; /* "/proc/sys/net/ipv4/ip_forward=1" */
+        const char *const *masked_paths; /* NULL-terminated; NULL with --privileged */
+        const char *const *read_only_paths;
+        bool read_only_root;
+        Confinement confine; /* rlimits, no_new_privs, seccomp, capabilities */
         const char *journal_identifier; /* stderr stream; NULL keeps stderr */
         const char *unit; /* "berth@NAME.service", for the stream */
         int error_fd;

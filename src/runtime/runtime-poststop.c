@@ -12,9 +12,51 @@
 #include "container.h"
 #include "exit-status.h"
 #include "fd-util.h"
+#include "fileio.h"
 #include "log.h"
+#include "proc-util.h"
 #include "string-util.h"
 #include "time-util.h"
+
+/* The "oom_kill N" counter of a memory.events (v2) or memory.oom_control (v1) file; 0 if absent. */
+static uint64_t oom_kill_count(const char *path) {
+        _cleanup_free_ char *text = NULL;
+        const char *p;
+
+        if (read_full_file_at(AT_FDCWD, path, 64 * 1024, &text, NULL) < 0)
+                return 0;
+        for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (startswith(p, "oom_kill "))
+                        return strtoull(p + strlen("oom_kill "), NULL, 10);
+        return 0;
+}
+
+/* Whether the kernel OOM-killed a process of the container during this run: we run in the unit's cgroup
+ * (systemd removes it after ExecStopPost=, and a new start makes a new one), so its counter is this run's. */
+static bool cgroup_oom_killed(void) {
+        _cleanup_free_ char *text = NULL;
+        bool unified = access("/sys/fs/cgroup/cgroup.controllers", F_OK) >= 0;
+
+        if (read_full_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &text, NULL) < 0)
+                return false;
+        for (char *l = text, *next; l && *l; l = next) {
+                _cleanup_free_ char *path = NULL;
+                const char *dir, *cg;
+
+                next = strchr(l, '\n');
+                if (next)
+                        *next++ = 0;
+                if (proc_cgroup_line_split(l, &dir, &cg) < 0)
+                        continue;
+                if (!dir && unified)
+                        path = strjoin("/sys/fs/cgroup", cg, "/memory.events");
+                else if (dir && strstr(dir, "memory"))
+                        path = strjoin("/sys/fs/cgroup/", dir, cg, "/memory.oom_control");
+                if (path && oom_kill_count(path) > 0)
+                        return true;
+        }
+        return false;
+}
 
 int runtime_poststop(const char *root, const char *name, const char *unit_dir) {
         _cleanup_(container_freep) Container *c = NULL;
@@ -55,7 +97,7 @@ int runtime_poststop(const char *root, const char *name, const char *unit_dir) {
                 free(st.error);
                 st.error = NULL;
         }
-        st.oom_killed = streq_ptr(getenv("SERVICE_RESULT"), "oom-kill");
+        st.oom_killed = streq_ptr(getenv("SERVICE_RESULT"), "oom-kill") || cgroup_oom_killed();
         st.pid = 0;
         (void) clock_gettime(CLOCK_REALTIME, &ts);
         format_rfc3339_nano((uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000, now,

@@ -8,13 +8,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
+#include "capability-util.h"
 #include "container.h"
 #include "exit-status.h"
 #include "fd-util.h"
@@ -22,6 +25,7 @@
 #include "log.h"
 #include "mount-util.h"
 #include "runtime-child.h"
+#include "seccomp-profile.h"
 #include "string-util.h"
 #include "strv.h"
 #include "syscall-shims.h"
@@ -36,6 +40,11 @@ typedef struct StartContext {
         ChildSpec spec;
         ChildMount *mounts;
         size_t n_mounts;
+        ChildDevice *devices;
+        size_t n_devices;
+        ConfineRlimit *rlimits;
+        char **sysctls;
+        void *seccomp;
         char **strings; /* owns the strings the spec points to */
         char **argv;
         char **env;
@@ -46,6 +55,10 @@ typedef struct StartContext {
 static void start_context_done(StartContext *s) {
         container_free(s->container);
         free(s->mounts);
+        free(s->devices);
+        free(s->rlimits);
+        strv_free(s->sysctls);
+        free(s->seccomp);
         strv_free(s->strings);
         strv_free(s->argv);
         strv_free(s->env);
@@ -262,6 +275,206 @@ static int add_user_mounts(StartContext *ctx, char **reterr_msg) {
         return 0;
 }
 
+/* Docker's masked and read-only paths (kept from the container unless --privileged) */
+static const char *const masked_paths[] = {
+        "/proc/acpi",
+        "/proc/asound",
+        "/proc/interrupts",
+        "/proc/kcore",
+        "/proc/keys",
+        "/proc/latency_stats",
+        "/proc/sched_debug",
+        "/proc/scsi",
+        "/proc/timer_list",
+        "/proc/timer_stats",
+        "/sys/devices/virtual/powercap",
+        "/sys/firmware",
+        NULL,
+};
+
+static const char *const read_only_paths[] = {
+        "/proc/bus",
+        "/proc/fs",
+        "/proc/irq",
+        "/proc/sys",
+        "/proc/sysrq-trigger",
+        NULL,
+};
+
+static int add_device(StartContext *ctx, const char *source, const char *target, char **reterr_msg) {
+        ChildDevice *d;
+        struct stat st;
+
+        if (stat(source, &st) < 0) {
+                int r = -errno;
+                *reterr_msg = asprintf_safe("device '%s': %s", source, strerror(-r));
+                return r;
+        }
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) {
+                *reterr_msg = asprintf_safe("device '%s' is not a character or block device", source);
+                return -ENODEV;
+        }
+        d = reallocarray(ctx->devices, ctx->n_devices + 1, sizeof(ChildDevice));
+        if (!d)
+                return -ENOMEM;
+        ctx->devices = d;
+        ctx->devices[ctx->n_devices++] = (ChildDevice){
+                .source = source,
+                .target = target,
+                .mode = (unsigned) (st.st_mode & (S_IFMT | 07777)),
+                .dev = (unsigned long long) st.st_rdev,
+        };
+        return 0;
+}
+
+/* --device nodes; with --privileged every device node directly below the host's /dev too, as Docker */
+static int build_devices(StartContext *ctx, char **reterr_msg) {
+        const Container *c = ctx->container;
+        int r;
+
+        for (size_t i = 0; i < c->n_devices; i++) {
+                r = add_device(ctx, c->devices[i].host_path, c->devices[i].container_path, reterr_msg);
+                if (r < 0)
+                        return r;
+        }
+        if (c->privileged) {
+                _cleanup_closedir_ DIR *d = opendir("/dev");
+                struct dirent *de;
+
+                while (d && (de = readdir(d))) {
+                        const char *src, *dst;
+                        struct stat st;
+
+                        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                                (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) ||
+                                streq(de->d_name, "console") || streq(de->d_name, "ptmx"))
+                                continue;
+                        src = own(ctx, strjoin("/dev/", de->d_name));
+                        dst = src;
+                        if (!src)
+                                return -ENOMEM;
+                        r = add_device(ctx, src, dst, reterr_msg);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int build_limits(StartContext *ctx) {
+        const Container *c = ctx->container;
+
+        if (c->n_ulimits > 0) {
+                ctx->rlimits = calloc(c->n_ulimits, sizeof(ConfineRlimit));
+                if (!ctx->rlimits)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < c->n_ulimits; i++)
+                ctx->rlimits[i] = (ConfineRlimit){
+                        .resource = rlimit_from_name(c->ulimits[i].name),
+                        .soft = c->ulimits[i].soft < 0 ? RLIM_INFINITY
+                                                       : (unsigned long long) c->ulimits[i].soft,
+                        .hard = c->ulimits[i].hard < 0 ? RLIM_INFINITY
+                                                       : (unsigned long long) c->ulimits[i].hard,
+                };
+        STRV_FOREACH(kv, c->sysctls) {
+                _cleanup_free_ char *p = strjoin("/proc/sys/", *kv);
+                size_t n;
+
+                if (!p)
+                        return -ENOMEM;
+                n = strcspn(p, "=");
+                for (size_t i = strlen("/proc/sys/"); i < n; i++)
+                        if (p[i] == '.')
+                                p[i] = '/';
+                if (strv_consume(&ctx->sysctls, TAKE_PTR(p)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The seccomp filter as BPF, for the container and, in containers/NAME/seccomp.bpf, for berth-exec. */
+static int build_seccomp(int root_fd, StartContext *ctx, uint64_t caps, char **reterr_msg) {
+        const Container *c = ctx->container;
+        _cleanup_(seccomp_profile_freep) SeccompProfile *p = NULL;
+        _cleanup_free_ char *bpf_path = strjoin("containers/", c->name, "/seccomp.bpf");
+        _cleanup_free_ void *prog = NULL;
+        char *msg = NULL;
+        size_t size = 0;
+        int r;
+
+        if (!bpf_path)
+                return -ENOMEM;
+        if (c->privileged || c->seccomp == SECCOMP_MODE_UNCONFINED) {
+                if (unlinkat(root_fd, bpf_path, 0) < 0 && errno != ENOENT)
+                        return -errno;
+                return 0;
+        }
+        if (c->seccomp == SECCOMP_MODE_CUSTOM) {
+                _cleanup_free_ char *path = strjoin("containers/", c->name, "/seccomp.json"), *text = NULL;
+                size_t n;
+
+                if (!path)
+                        return -ENOMEM;
+                r = read_full_file_at(root_fd, path, 4u * 1024u * 1024u, &text, &n);
+                if (r < 0) {
+                        *reterr_msg = asprintf_safe("read seccomp profile %s: %s", path, strerror(-r));
+                        return r;
+                }
+                r = seccomp_profile_parse(text, n, &p, &msg);
+        } else
+                r = seccomp_profile_new_default(&p);
+        if (r >= 0)
+                r = seccomp_profile_compile(p, caps, &prog, &size, &msg);
+        if (r < 0) {
+                *reterr_msg = asprintf_safe("seccomp profile: %s", msg ?: strerror(-ERRNO_VALUE(r)));
+                free(msg);
+                return r;
+        }
+        r = write_file_replace_at(root_fd, bpf_path, prog, size, 0600);
+        if (r < 0) {
+                *reterr_msg = asprintf_safe("write %s: %s", bpf_path, strerror(-r));
+                return r;
+        }
+        ctx->seccomp = TAKE_PTR(prog);
+        ctx->spec.confine.seccomp = ctx->seccomp;
+        ctx->spec.confine.seccomp_size = size;
+        return 0;
+}
+
+static int build_confinement(int root_fd, StartContext *ctx, char **reterr_msg) {
+        const Container *c = ctx->container;
+        ChildSpec *s = &ctx->spec;
+        uint64_t caps;
+        int r;
+
+        r = container_capabilities(c, &caps);
+        if (r < 0) {
+                *reterr_msg = strdup("unknown capability in CapAdd or CapDrop");
+                return r;
+        }
+        r = build_devices(ctx, reterr_msg);
+        if (r < 0)
+                return r;
+        r = build_limits(ctx);
+        if (r < 0)
+                return r;
+        r = build_seccomp(root_fd, ctx, caps, reterr_msg);
+        if (r < 0)
+                return r;
+        s->confine.caps = caps;
+        s->confine.no_new_privs = c->no_new_privileges;
+        s->confine.rlimits = ctx->rlimits;
+        s->confine.n_rlimits = c->n_ulimits;
+        s->devices = ctx->devices;
+        s->n_devices = ctx->n_devices;
+        s->sysctls = ctx->sysctls;
+        s->masked_paths = c->privileged ? NULL : masked_paths;
+        s->read_only_paths = c->privileged ? NULL : read_only_paths;
+        s->read_only_root = c->read_only;
+        return 0;
+}
+
 static int build_spec(const char *root, int root_fd, StartContext *ctx, char **reterr_msg) {
         const Container *c = ctx->container;
         ChildSpec *s = &ctx->spec;
@@ -306,13 +519,18 @@ static int build_spec(const char *root, int root_fd, StartContext *ctx, char **r
         if (r >= 0)
                 r = add_fs(ctx, "devpts", "/dev/pts", MS_NOSUID | MS_NOEXEC,
                         "newinstance,ptmxmode=0666,mode=0620,gid=5", false);
-        if (r >= 0)
-                r = add_fs(ctx, "tmpfs", "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                        "mode=1777,size=65536k", false);
+        if (r >= 0) {
+                const char *shm = own(ctx,
+                        asprintf_safe("mode=1777,size=%lld",
+                                (long long) (c->shm_size > 0 ? c->shm_size : 64 * 1024 * 1024)));
+                r = shm ? add_fs(ctx, "tmpfs", "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm, false)
+                        : -ENOMEM;
+        }
         if (r >= 0)
                 r = add_fs(ctx, "mqueue", "/dev/mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, true);
         if (r >= 0)
-                r = add_fs(ctx, "sysfs", "/sys", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false);
+                r = add_fs(ctx, "sysfs", "/sys",
+                        (c->privileged ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false);
         if (r >= 0 && init)
                 r = add_bind(ctx, init, "/dev/init", /* file= */ true, /* read_only= */ true);
         if (r < 0)
@@ -323,6 +541,9 @@ static int build_spec(const char *root, int root_fd, StartContext *ctx, char **r
                 return r;
         }
         r = add_user_mounts(ctx, reterr_msg);
+        if (r < 0)
+                return r;
+        r = build_confinement(root_fd, ctx, reterr_msg);
         if (r < 0)
                 return r;
 
@@ -419,6 +640,21 @@ static char *format_child_failure(const StartContext *ctx, const ChildRecord *re
                 return asprintf_safe("invalid user '%s'", ctx->spec.user);
         case CHILD_STAGE_WORKDIR:
                 return asprintf_safe("%s '%s': %s", stage, ctx->spec.working_dir, err);
+        case CHILD_STAGE_DEVICE:
+                if (rec->index >= 0 && (size_t) rec->index < ctx->n_devices)
+                        return asprintf_safe("%s '%s' from '%s': %s", stage, ctx->devices[rec->index].target,
+                                ctx->devices[rec->index].source, err);
+                break;
+        case CHILD_STAGE_SYSCTL:
+                if (rec->index >= 0 && (size_t) rec->index < strv_length(ctx->sysctls))
+                        return asprintf_safe("%s %s: %s", stage,
+                                ctx->sysctls[rec->index] + strlen("/proc/sys/"), err);
+                break;
+        case CHILD_STAGE_RLIMIT:
+                if (rec->index >= 0 && (size_t) rec->index < ctx->container->n_ulimits)
+                        return asprintf_safe("%s %s: %s", stage, ctx->container->ulimits[rec->index].name,
+                                err);
+                break;
         case CHILD_STAGE_MOUNT:
         case CHILD_STAGE_MOUNT_READ_ONLY:
         case CHILD_STAGE_DEV_NODE:
@@ -429,8 +665,9 @@ static char *format_child_failure(const StartContext *ctx, const ChildRecord *re
                         return asprintf_safe("%s %s on '%s': %s", stage, m->fstype, m->target, err);
                 __attribute__((fallthrough));
         default:
-                return asprintf_safe("%s: %s", stage, err);
+                break;
         }
+        return asprintf_safe("%s: %s", stage, err);
 }
 
 static int record_failure(int root_fd, const char *name, ContainerState *st, int exit_code,

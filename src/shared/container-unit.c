@@ -45,6 +45,70 @@ static bool safe_field_value(const char *s) {
         return true;
 }
 
+int container_resources_to_properties(const ContainerResources *r, ResourceProperties *ret) {
+        ResourceProperties p = {
+                .memory_max = UINT64_MAX,
+                .memory_swap_max = UINT64_MAX,
+                .cpu_quota_per_sec_usec = UINT64_MAX,
+                .cpu_weight = UINT64_MAX,
+                .tasks_max = UINT64_MAX,
+                .io_weight = UINT64_MAX,
+                .tasks_max_set = r->pids_limit != 0,
+                .allowed_cpus = r->cpuset_cpus ?: "",
+        };
+
+        if (r->memory > 0) {
+                p.memory_max = (uint64_t) r->memory;
+                /* Docker: unset means as much swap as memory; -1 means unlimited */
+                if (r->memory_swap == 0)
+                        p.memory_swap_max = (uint64_t) r->memory;
+                else if (r->memory_swap > 0)
+                        p.memory_swap_max = (uint64_t) (r->memory_swap - r->memory);
+        }
+        if (r->nano_cpus > 0)
+                p.cpu_quota_per_sec_usec = (uint64_t) r->nano_cpus / 1000;
+        /* the kernel's (and runc's) conversions of cgroup v1 weights to v2 */
+        if (r->cpu_shares > 0)
+                p.cpu_weight = 1 + ((uint64_t) MAX(r->cpu_shares, 2) - 2) * 9999 / 262142;
+        if (r->pids_limit > 0)
+                p.tasks_max = (uint64_t) r->pids_limit;
+        if (r->blkio_weight > 0)
+                p.io_weight = 1 + ((uint64_t) r->blkio_weight - 10) * 9999 / 990;
+        *ret = p;
+        return 0;
+}
+
+static void render_limit(FILE *f, const char *name, uint64_t v) {
+        if (v == UINT64_MAX)
+                fprintf(f, "%s=infinity\n", name);
+        else
+                fprintf(f, "%s=%llu\n", name, (unsigned long long) v);
+}
+
+void container_resources_render(const ContainerResources *r, FILE *f) {
+        ResourceProperties p;
+
+        (void) container_resources_to_properties(r, &p);
+        render_limit(f, "MemoryMax", p.memory_max);
+        render_limit(f, "MemorySwapMax", p.memory_swap_max);
+        if (p.cpu_quota_per_sec_usec == UINT64_MAX)
+                fprintf(f, "CPUQuota=\n");
+        else /* CPUQuota= takes a percentage; 1 CPU is 100%, 1000000 us per second */
+                fprintf(f, "CPUQuota=%llu.%02llu%%\n", (unsigned long long) p.cpu_quota_per_sec_usec / 10000,
+                        (unsigned long long) p.cpu_quota_per_sec_usec / 100 % 100);
+        if (p.cpu_weight == UINT64_MAX)
+                fprintf(f, "CPUWeight=\n");
+        else
+                fprintf(f, "CPUWeight=%llu\n", (unsigned long long) p.cpu_weight);
+        fprintf(f, "AllowedCPUs=%s\n", p.allowed_cpus);
+        if (p.tasks_max_set)
+                render_limit(f, "TasksMax", p.tasks_max);
+        if (p.io_weight == UINT64_MAX)
+                fprintf(f, "IOWeight=\n");
+        else
+                fprintf(f, "IOWeight=%llu\n", (unsigned long long) p.io_weight);
+}
+
 int container_dropin_render(const Container *c, const char *root, char **ret) {
         _cleanup_free_ char *buf = NULL, *image = NULL, *rootesc = NULL;
         size_t size = 0;
@@ -106,6 +170,23 @@ int container_dropin_render(const Container *c, const char *root, char **ret) {
                 fprintf(f, "TimeoutStopSec=1ms\n");
         else
                 fprintf(f, "TimeoutStopSec=%llds\n", (long long) c->stop_timeout);
+        /* Docker's device cgroup: the standard nodes (and ptys) only, plus --device; everything with
+         * --privileged. Without this, CAP_MKNOD would let the container create and open the host's disks. */
+        if (c->privileged)
+                fprintf(f, "DevicePolicy=auto\n");
+        else {
+                fprintf(f, "DevicePolicy=closed\n");
+                for (size_t i = 0; i < c->n_devices; i++) {
+                        if (!safe_field_value(c->devices[i].host_path) ||
+                                strchr(c->devices[i].host_path, ' ')) {
+                                fclose(f);
+                                return -EINVAL;
+                        }
+                        fprintf(f, "DeviceAllow=%s %s\n", c->devices[i].host_path,
+                                c->devices[i].permissions);
+                }
+        }
+        container_resources_render(&c->resources, f);
         fprintf(f, "SyslogIdentifier=%.12s\n", c->id);
         fprintf(f, "LogExtraFields=CONTAINER_NAME=%s\n", c->name);
         fprintf(f, "LogExtraFields=CONTAINER_ID=%.12s\n", c->id);
@@ -276,7 +357,7 @@ int container_dropin_write(const char *unit_dir, const Container *c, const char 
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (dfd < 0)
                 return -errno;
-        return write_file_atomic_at(dfd, "50-berth.conf", text, strlen(text), 0644);
+        return write_file_atomic_at(dfd, "10-berth.conf", text, strlen(text), 0644);
 }
 
 static char *wants_link(const char *unit_dir, const char *name) {
@@ -308,7 +389,7 @@ int container_set_enabled(const char *unit_dir, const char *name, bool enabled) 
 }
 
 int container_files_remove(int root_fd, const char *unit_dir, const char *name) {
-        _cleanup_free_ char *src = NULL, *dst = NULL, *dir = NULL;
+        _cleanup_free_ char *src = NULL, *dst = NULL, *dir = NULL, *control = NULL;
         int r;
 
         if (!container_name_is_valid(name))
@@ -329,6 +410,13 @@ int container_files_remove(int root_fd, const char *unit_dir, const char *name) 
         if (r < 0)
                 return r;
         r = rm_rf_at(AT_FDCWD, dir);
+        if (r < 0)
+                return r;
+        /* what `berth update` made systemd persist (SetUnitProperties) */
+        control = strjoin(unit_dir, ".control/berth@", name, ".service.d");
+        if (!control)
+                return -ENOMEM;
+        r = rm_rf_at(AT_FDCWD, control);
         if (r < 0)
                 return r;
         return rm_rf_at(root_fd, dst);

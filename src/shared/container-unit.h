@@ -2,12 +2,31 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "container.h"
 
 /* Per-container systemd settings live in a drop-in for the template instance,
- * UNIT_DIR/berth@NAME.service.d/50-berth.conf. It is written before the instance is first loaded, so systemd
- * reads it when the unit is loaded on demand and no daemon-reload is needed (see ARCHITECTURE.md). */
+ * UNIT_DIR/berth@NAME.service.d/10-berth.conf: named to sort before the drop-ins systemd writes for
+ * SetUnitProperties (`berth update`: 50-MemoryMax.conf, ...) and before an administrator's override.conf,
+ * since drop-ins apply in file name order whatever their directory. It is written before the instance is
+ * first loaded, so systemd reads it when the unit is loaded on demand and no daemon-reload is needed (see
+ * ARCHITECTURE.md). */
+
+/* A container's resource limits as the unit's cgroup properties; UINT64_MAX is "infinity" (limits) or
+ * "not set" (weights). allowed_cpus points into r ("" when not set). TasksMax= is only written when
+ * tasks_max_set: otherwise systemd's DefaultTasksMax= applies. */
+typedef struct ResourceProperties {
+        uint64_t memory_max, memory_swap_max, cpu_quota_per_sec_usec, cpu_weight, tasks_max, io_weight;
+        bool tasks_max_set;
+        const char *allowed_cpus;
+} ResourceProperties;
+int container_resources_to_properties(const ContainerResources *r, ResourceProperties *ret);
+
+/* Writes the unit file lines for r (MemoryMax=, MemorySwapMax=, CPUQuota=, CPUWeight=, AllowedCPUs=,
+ * TasksMax=, IOWeight=) to f. */
+void container_resources_render(const ContainerResources *r, FILE *f);
 
 /* The drop-in's text: restart policy, stop signal/timeout, journal fields (CONTAINER_NAME, CONTAINER_ID,
  * CONTAINER_ID_FULL, IMAGE_NAME, SYSLOG_IDENTIFIER = short ID, as Docker's journald driver), and

@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "capability-util.h"
 #include "fd-util.h"
 #include "fileio.h"
 #include "json-util.h"
@@ -101,8 +103,97 @@ Container *container_free(Container *c) {
         }
         free(c->mounts);
         free(c->ports);
+        strv_free(c->cap_add);
+        strv_free(c->cap_drop);
+        strv_free(c->security_opt);
+        strv_free(c->sysctls);
+        for (size_t i = 0; i < c->n_ulimits; i++)
+                free(c->ulimits[i].name);
+        free(c->ulimits);
+        for (size_t i = 0; i < c->n_devices; i++) {
+                free(c->devices[i].host_path);
+                free(c->devices[i].container_path);
+                free(c->devices[i].permissions);
+        }
+        free(c->devices);
+        container_resources_done(&c->resources);
         free(c);
         return NULL;
+}
+
+void container_resources_done(ContainerResources *r) {
+        free(r->cpuset_cpus);
+        r->cpuset_cpus = NULL;
+}
+
+int container_capabilities(const Container *c, uint64_t *ret) {
+        return cap_mask_tweak(c->cap_add, c->cap_drop, c->privileged, ret, NULL);
+}
+
+static const struct {
+        const char *name;
+        int resource;
+} rlimit_table[] = {
+        { "as", RLIMIT_AS },
+        { "core", RLIMIT_CORE },
+        { "cpu", RLIMIT_CPU },
+        { "data", RLIMIT_DATA },
+        { "fsize", RLIMIT_FSIZE },
+        { "locks", RLIMIT_LOCKS },
+        { "memlock", RLIMIT_MEMLOCK },
+        { "msgqueue", RLIMIT_MSGQUEUE },
+        { "nice", RLIMIT_NICE },
+        { "nofile", RLIMIT_NOFILE },
+        { "nproc", RLIMIT_NPROC },
+        { "rss", RLIMIT_RSS },
+        { "rtprio", RLIMIT_RTPRIO },
+        { "rttime", RLIMIT_RTTIME },
+        { "sigpending", RLIMIT_SIGPENDING },
+        { "stack", RLIMIT_STACK },
+};
+
+int rlimit_from_name(const char *name) {
+        for (size_t i = 0; name && i < ELEMENTSOF(rlimit_table); i++)
+                if (streq(rlimit_table[i].name, name))
+                        return rlimit_table[i].resource;
+        return -EINVAL;
+}
+
+int security_opt_parse(const char *opt, bool *ret_nnp, SeccompMode *ret_seccomp,
+        const char **ret_profile_path) {
+        size_t k = strcspn(opt, "=:");
+        const char *v = opt[k] ? opt + k + 1 : NULL;
+
+        if (strncmp(opt, "no-new-privileges", k) == 0 && k == strlen("no-new-privileges")) {
+                if (!v || streq(v, "true"))
+                        *ret_nnp = true;
+                else if (streq(v, "false"))
+                        *ret_nnp = false;
+                else
+                        return -EINVAL;
+                return 0;
+        }
+        if (k == strlen("seccomp") && strncmp(opt, "seccomp", k) == 0) {
+                if (isempty(v))
+                        return -EINVAL;
+                if (streq(v, "unconfined"))
+                        *ret_seccomp = SECCOMP_MODE_UNCONFINED;
+                else if (streq(v, "builtin") || streq(v, "default"))
+                        *ret_seccomp = SECCOMP_MODE_DEFAULT;
+                else {
+                        *ret_seccomp = SECCOMP_MODE_CUSTOM;
+                        if (ret_profile_path)
+                                *ret_profile_path = v;
+                }
+                return 0;
+        }
+        if ((k == strlen("label") && strncmp(opt, "label", k) == 0) ||
+                (k == strlen("apparmor") && strncmp(opt, "apparmor", k) == 0) ||
+                (k == strlen("systempaths") && strncmp(opt, "systempaths", k) == 0) ||
+                (k == strlen("mask") && strncmp(opt, "mask", k) == 0) ||
+                (k == strlen("unmask") && strncmp(opt, "unmask", k) == 0))
+                return -EOPNOTSUPP;
+        return -EINVAL;
 }
 
 bool container_name_is_valid(const char *name) {
@@ -171,6 +262,86 @@ static int add_strv(struct json_object *o, const char *key, char *const *l) {
         if (l && !a)
                 return -ENOMEM;
         return json_add(o, key, a);
+}
+
+static int confinement_to_json(const Container *c, struct json_object *host) {
+        const ContainerResources *res = &c->resources;
+        struct json_object *sysctls, *ulimits, *devices;
+        int r;
+
+        r = add_strv(host, "CapAdd", c->cap_add);
+        if (r >= 0)
+                r = add_strv(host, "CapDrop", c->cap_drop);
+        if (r >= 0)
+                r = json_add(host, "Privileged", json_object_new_boolean(c->privileged));
+        if (r >= 0)
+                r = add_strv(host, "SecurityOpt", c->security_opt);
+        if (r >= 0)
+                r = json_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
+        if (r >= 0)
+                r = json_add_int64(host, "ShmSize", c->shm_size);
+        if (r >= 0)
+                r = json_add_int64(host, "Memory", res->memory);
+        if (r >= 0)
+                r = json_add_int64(host, "MemorySwap", res->memory_swap);
+        if (r >= 0)
+                r = json_add_int64(host, "NanoCpus", res->nano_cpus);
+        if (r >= 0)
+                r = json_add_int64(host, "CpuShares", res->cpu_shares);
+        if (r >= 0)
+                r = json_add_string(host, "CpusetCpus", res->cpuset_cpus ?: "");
+        if (r >= 0)
+                r = json_add_int64(host, "PidsLimit", res->pids_limit);
+        if (r >= 0)
+                r = json_add_int64(host, "BlkioWeight", res->blkio_weight);
+        if (r < 0)
+                return r;
+
+        sysctls = json_add_new_object(host, "Sysctls");
+        ulimits = json_add_new_array(host, "Ulimits");
+        devices = json_add_new_array(host, "Devices");
+        if (!sysctls || !ulimits || !devices)
+                return -ENOMEM;
+        STRV_FOREACH(kv, c->sysctls) {
+                _cleanup_free_ char *k = strndup(*kv, strcspn(*kv, "="));
+
+                if (!k)
+                        return -ENOMEM;
+                r = json_add_string(sysctls, k, strchr(*kv, '=') ? strchr(*kv, '=') + 1 : "");
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < c->n_ulimits; i++) {
+                struct json_object *u = json_object_new_object();
+
+                if (!u || json_object_array_add(ulimits, u) < 0) {
+                        json_object_put(u);
+                        return -ENOMEM;
+                }
+                r = json_add_string(u, "Name", c->ulimits[i].name);
+                if (r >= 0)
+                        r = json_add_int64(u, "Soft", c->ulimits[i].soft);
+                if (r >= 0)
+                        r = json_add_int64(u, "Hard", c->ulimits[i].hard);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < c->n_devices; i++) {
+                struct json_object *d = json_object_new_object();
+
+                if (!d || json_object_array_add(devices, d) < 0) {
+                        json_object_put(d);
+                        return -ENOMEM;
+                }
+                r = json_add_string(d, "PathOnHost", c->devices[i].host_path);
+                if (r >= 0)
+                        r = json_add_string(d, "PathInContainer", c->devices[i].container_path);
+                if (r >= 0)
+                        r = json_add_string(d, "CgroupPermissions", c->devices[i].permissions);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 int container_to_json(const Container *c, char **ret) {
@@ -287,6 +458,10 @@ int container_to_json(const Container *c, char **ret) {
                                 return -ENOMEM;
                 }
         }
+
+        r = confinement_to_json(c, host);
+        if (r < 0)
+                return r;
 
         *ret = json_to_string(o, true);
         return *ret ? 0 : -ENOMEM;
@@ -460,6 +635,111 @@ static bool get_bool(struct json_object *o, const char *key) {
                 return -EBADMSG;                                                                            \
         } while (0)
 
+static bool devperm_is_valid(const char *p) {
+        return !isempty(p) && strlen(p) <= 3 && strspn(p, "rwm") == strlen(p);
+}
+
+static int confinement_from_json(struct json_object *host, Container *c, const char **reterr_reason) {
+        ContainerResources *res = &c->resources;
+        struct json_object *sysctls, *ulimits, *devices;
+        uint64_t caps;
+
+        if (json_to_strv(member(host, "CapAdd"), &c->cap_add) < 0 ||
+                json_to_strv(member(host, "CapDrop"), &c->cap_drop) < 0 ||
+                json_to_strv(member(host, "SecurityOpt"), &c->security_opt) < 0)
+                FAIL("HostConfig.CapAdd, CapDrop and SecurityOpt must be arrays of strings");
+        c->privileged = get_bool(host, "Privileged");
+        if (cap_mask_tweak(c->cap_add, c->cap_drop, c->privileged, &caps, NULL) < 0)
+                FAIL("HostConfig.CapAdd or CapDrop names an unknown capability");
+        STRV_FOREACH(o, c->security_opt)
+                if (security_opt_parse(*o, &c->no_new_privileges, &c->seccomp, NULL) < 0)
+                        FAIL("HostConfig.SecurityOpt holds an unknown option");
+        c->read_only = get_bool(host, "ReadonlyRootfs");
+        c->shm_size = json_get_int64(host, "ShmSize", 0);
+        res->memory = json_get_int64(host, "Memory", 0);
+        res->memory_swap = json_get_int64(host, "MemorySwap", 0);
+        res->nano_cpus = json_get_int64(host, "NanoCpus", 0);
+        res->cpu_shares = json_get_int64(host, "CpuShares", 0);
+        res->pids_limit = json_get_int64(host, "PidsLimit", 0);
+        res->blkio_weight = json_get_int64(host, "BlkioWeight", 0);
+        if (c->shm_size < 0 || res->memory < 0 || res->memory_swap < -1 || res->nano_cpus < 0 ||
+                res->cpu_shares < 0 || res->cpu_shares > 262144 || res->pids_limit < -1 ||
+                res->blkio_weight < 0 || res->blkio_weight > 1000)
+                FAIL("HostConfig.ShmSize or a resource limit is out of range");
+        if (dup_string(host, "CpusetCpus", false, &res->cpuset_cpus) < 0 ||
+                (res->cpuset_cpus && strspn(res->cpuset_cpus, "0123456789,-") != strlen(res->cpuset_cpus)))
+                FAIL("HostConfig.CpusetCpus must be a CPU list such as \"0-2,4\"");
+
+        sysctls = member(host, "Sysctls");
+        if (sysctls && !json_object_is_type(sysctls, json_type_null)) {
+                if (!json_object_is_type(sysctls, json_type_object))
+                        FAIL("HostConfig.Sysctls must be an object");
+                json_object_object_foreach(sysctls, k, v) {
+                        if (!json_object_is_type(v, json_type_string) || isempty(k) ||
+                                strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") !=
+                                        strlen(k) ||
+                                strstr(k, ".."))
+                                FAIL("HostConfig.Sysctls must map sysctl names to strings");
+                        if (strv_consume(&c->sysctls, strjoin(k, "=", json_object_get_string(v))) < 0)
+                                return -ENOMEM;
+                }
+        }
+
+        ulimits = member(host, "Ulimits");
+        if (ulimits && !json_object_is_type(ulimits, json_type_null)) {
+                size_t n;
+
+                if (!json_object_is_type(ulimits, json_type_array))
+                        FAIL("HostConfig.Ulimits must be an array");
+                n = json_object_array_length(ulimits);
+                c->ulimits = calloc(n ?: 1, sizeof(ContainerUlimit));
+                if (!c->ulimits)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++) {
+                        struct json_object *u = json_object_array_get_idx(ulimits, i);
+                        ContainerUlimit *l = c->ulimits + i;
+
+                        c->n_ulimits = i + 1;
+                        if (dup_string(u, "Name", true, &l->name) < 0 || rlimit_from_name(l->name) < 0)
+                                FAIL("HostConfig.Ulimits[].Name must be a resource limit name");
+                        l->soft = json_get_int64(u, "Soft", -2);
+                        l->hard = json_get_int64(u, "Hard", -2);
+                        if (l->soft < -1 || l->hard < -1 ||
+                                (l->hard >= 0 && (l->soft < 0 || l->soft > l->hard)))
+                                FAIL("HostConfig.Ulimits[] needs Soft <= Hard (-1 for unlimited)");
+                }
+        }
+
+        devices = member(host, "Devices");
+        if (devices && !json_object_is_type(devices, json_type_null)) {
+                size_t n;
+
+                if (!json_object_is_type(devices, json_type_array))
+                        FAIL("HostConfig.Devices must be an array");
+                n = json_object_array_length(devices);
+                c->devices = calloc(n ?: 1, sizeof(ContainerDevice));
+                if (!c->devices)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++) {
+                        struct json_object *d = json_object_array_get_idx(devices, i);
+                        ContainerDevice *dev = c->devices + i;
+
+                        c->n_devices = i + 1;
+                        if (dup_string(d, "PathOnHost", true, &dev->host_path) < 0 ||
+                                dup_string(d, "PathInContainer", true, &dev->container_path) < 0 ||
+                                dup_string(d, "CgroupPermissions", true, &dev->permissions) < 0 ||
+                                !path_is_safe_absolute(dev->host_path) ||
+                                !path_is_safe_absolute(dev->container_path) ||
+                                !startswith(dev->container_path, "/dev/") ||
+                                !devperm_is_valid(dev->permissions))
+                                FAIL("HostConfig.Devices[] needs absolute paths (inside /dev in the "
+                                     "container) "
+                                     "and permissions from \"rwm\"");
+                }
+        }
+        return 0;
+}
+
 int container_from_json(const char *text, size_t size, Container **ret, const char **reterr_reason) {
         _cleanup_(container_freep) Container *c = NULL;
         _cleanup_json_ struct json_object *o = NULL;
@@ -578,6 +858,10 @@ int container_from_json(const char *text, size_t size, Container **ret, const ch
                         FAIL("HostConfig.PortBindings needs \"PORT/tcp|udp\" keys and numeric HostIp and "
                              "HostPort values");
         }
+
+        r = confinement_from_json(host, c, reterr_reason);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(c);
         return 0;

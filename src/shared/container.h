@@ -91,6 +91,49 @@ int port_key_parse(const char *key, uint16_t *ret_port, PortProto *ret_proto);
 /* "" or a numeric IPv4/IPv6 address (without brackets). */
 bool port_host_ip_is_valid(const char *s);
 
+/* --ulimit NAME=SOFT[:HARD], HostConfig.Ulimits[] {Name, Soft, Hard}; -1 is unlimited. */
+typedef struct ContainerUlimit {
+        char *name; /* Docker's names: "nofile", "nproc", "core", ... */
+        int64_t soft, hard;
+} ContainerUlimit;
+
+/* "nofile" → RLIMIT_NOFILE, -EINVAL for names Docker does not know. */
+int rlimit_from_name(const char *name);
+
+/* --device HOST[:CONTAINER[:PERMS]], HostConfig.Devices[] {PathOnHost, PathInContainer, CgroupPermissions} */
+typedef struct ContainerDevice {
+        char *host_path;
+        char *container_path;
+        char *permissions; /* a non-empty subset of "rwm" */
+} ContainerDevice;
+
+typedef enum SeccompMode {
+        SECCOMP_MODE_DEFAULT,
+        SECCOMP_MODE_UNCONFINED,
+        SECCOMP_MODE_CUSTOM, /* the profile is ROOT/containers/NAME/seccomp.json, copied at create */
+        _SECCOMP_MODE_MAX,
+        _SECCOMP_MODE_INVALID = -EINVAL,
+} SeccompMode;
+
+/* One --security-opt value: "no-new-privileges[:true|false]", "seccomp=unconfined|PROFILE.json" ("=" or
+ * ":"). Sets *ret_nnp or *ret_seccomp (leaving the other alone) and, for a profile, *ret_profile_path
+ * (pointing into opt). -EOPNOTSUPP for options Docker has and berth does not (label, apparmor,
+ * systempaths), -EINVAL for anything else. */
+int security_opt_parse(const char *opt, bool *ret_nnp, SeccompMode *ret_seccomp,
+        const char **ret_profile_path);
+
+/* Resource limits, Docker's HostConfig names and units; 0 is "not set" everywhere. They become the unit's
+ * cgroup properties (MemoryMax=, CPUQuota=, ...). */
+typedef struct ContainerResources {
+        int64_t memory; /* bytes */
+        int64_t memory_swap; /* bytes of memory+swap; -1 unlimited swap */
+        int64_t nano_cpus; /* 1e9 per CPU */
+        int64_t cpu_shares; /* 2..262144, 1024 is the default weight */
+        char *cpuset_cpus; /* "0-2,4" */
+        int64_t pids_limit; /* -1 unlimited */
+        int64_t blkio_weight; /* 10..1000 */
+} ContainerResources;
+
 typedef struct Container {
         char *id; /* 64 lowercase hex */
         char *name; /* [a-zA-Z0-9][a-zA-Z0-9_.-]*, the systemd instance name */
@@ -120,9 +163,29 @@ typedef struct Container {
         size_t n_mounts;
         PortBinding *ports; /* -p, in the order given */
         size_t n_ports;
+
+        /* confinement */
+        char **cap_add; /* as given: "NET_ADMIN", "CAP_SYS_TIME", "ALL" */
+        char **cap_drop;
+        bool privileged;
+        char **security_opt; /* as given; no_new_privileges and seccomp are what they say */
+        bool no_new_privileges;
+        SeccompMode seccomp;
+        bool read_only; /* --read-only root file system */
+        int64_t shm_size; /* bytes of /dev/shm, 0: 64 MiB */
+        char **sysctls; /* KEY=VALUE, namespaced ones only (checked at create) */
+        ContainerUlimit *ulimits;
+        size_t n_ulimits;
+        ContainerDevice *devices;
+        size_t n_devices;
+        ContainerResources resources;
 } Container;
 
 Container *container_free(Container *c);
+void container_resources_done(ContainerResources *r);
+
+/* The capability set the container's processes get (cap_mask_tweak() of CapAdd, CapDrop, Privileged). */
+int container_capabilities(const Container *c, uint64_t *ret);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Container *, container_free);
 
 /* Docker's name rule. */

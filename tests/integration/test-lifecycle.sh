@@ -39,7 +39,7 @@ th_exec berth import \
 echo "PASS: host up, berth installed, demo image imported"
 
 unit_prop() { th_exec systemctl show -p "$2" --value "berth@$1.service"; }
-dropin() { echo "/etc/systemd/system/berth@$1.service.d/50-berth.conf"; }
+dropin() { echo "/etc/systemd/system/berth@$1.service.d/10-berth.conf"; }
 exists() { th_exec test -e "$1"; }
 not_active() { ! th_exec systemctl is-active -q "berth@$1.service"; }
 gone() { ! th_exec test -e "/var/lib/berth/containers/$1"; }

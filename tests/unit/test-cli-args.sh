@@ -68,11 +68,43 @@ expect 0 "Usage: berth exec [OPTIONS] CONTAINER COMMAND" exec --help
 expect 0 "Usage: berth exec [OPTIONS] CONTAINER COMMAND" container exec --help
 expect 125 "\"exec\" requires at least 2 arguments" exec web
 expect 125 "needs to be an absolute path" exec -w tmp web true
-expect 125 "--privileged is not supported yet" exec --privileged web true
 expect 125 "only the default 'ctrl-p,ctrl-q'" exec --detach-keys ctrl-x web true
 expect 125 "invalid --env '=x'" exec -e =x web true
 expect 125 "unknown shorthand flag: 'z'" exec -z web true
 expect 1 "the input device is not a TTY" exec -it web sh </dev/null
+
+# confinement and resource options: refused before anything is created
+expect 125 "invalid --cap-add 'FLY': unknown capability" run --cap-add FLY img
+expect 125 "invalid --cap-drop 'CAP_'" run --cap-drop CAP_ img
+expect 125 "invalid --ulimit 'x=1': unknown limit" run --ulimit x=1 img
+expect 125 "the soft limit can't be above the hard limit" create --ulimit nofile=5:4 img
+expect 125 "not a namespaced sysctl" run --sysctl vm.swappiness=1 img
+expect 125 "net.* sysctls are the host's" run --network host --sysctl net.ipv4.ip_forward=1 img
+expect 125 "--memory-swap needs --memory" run --memory-swap 1g img
+expect 125 "--memory-swap must be at least --memory" run -m 1g --memory-swap 512m img
+expect 125 "invalid --memory '1m': the minimum is 6m" run -m 1m img
+expect 125 "invalid --cpus '0'" run --cpus 0 img
+expect 125 "invalid --cpu-shares '1'" run -c 1 img
+expect 125 "invalid --cpuset-cpus 'a'" run --cpuset-cpus a img
+expect 125 "invalid --blkio-weight '5'" run --blkio-weight 5 img
+expect 125 "invalid --pids-limit 'x'" run --pids-limit x img
+expect 125 "invalid --shm-size '0'" run --shm-size 0 img
+expect 125 "invalid --device 'dev/fuse'" run --device dev/fuse img
+expect 125 "invalid --tmpfs '/run:lowerdir=/x'" run --tmpfs /run:lowerdir=/x img
+expect 125 "--security-opt 'apparmor=unconfined' is not supported" run --security-opt apparmor=unconfined img
+expect 125 "invalid --security-opt 'seccomp='" run --security-opt seccomp= img
+expect 125 "Failed to read seccomp profile '/nonexistent.json'" run --security-opt seccomp=/nonexistent.json img
+printf '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["x"], "action": 5}]}' >"$root/bad.json"
+expect 125 "invalid seccomp profile '$root/bad.json': syscalls[0].action" run --security-opt "seccomp=$root/bad.json" img
+printf '{"defaultAction": ' >"$root/bad.json"
+expect 125 "invalid seccomp profile '$root/bad.json'" run --security-opt "seccomp=$root/bad.json" img
+expect 0 "--cap-add CAP" run --help
+expect 0 "Usage: berth update [OPTIONS] CONTAINER" update --help
+expect 0 "Usage: berth stats [OPTIONS]" container stats --help
+expect 125 "you must provide one or more flags" update web
+expect 125 "\"update\" requires at least 1 argument" update -m 10m
+expect 125 "--restart is not supported yet" update --restart always web
+expect 125 "invalid --format '{{.Foo'" stats --format '{{.Foo'
 
 # a broken tarball fails without leaving anything behind
 printf 'this is not a tarball' >"$root/bad.tar"

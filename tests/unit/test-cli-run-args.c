@@ -448,6 +448,100 @@ TEST(port_format) {
         ASSERT_ERROR(port_key_parse("", &port, &proto), EINVAL);
 }
 
+TEST(confine_specs) {
+        const char *reason = NULL;
+        ContainerMount m = {};
+        ContainerUlimit u = {};
+        ContainerDevice d = {};
+        unsigned long long sz = 0;
+        int64_t nano = 0;
+        char *s = NULL;
+
+        ASSERT_OK(size_spec_parse("64m", &sz));
+        ASSERT_EQ(sz, 64ULL << 20);
+        ASSERT_OK(size_spec_parse("1GB", &sz));
+        ASSERT_EQ(sz, 1ULL << 30);
+        ASSERT_ERROR(size_spec_parse("-1", &sz), EINVAL);
+
+        ASSERT_OK(tmpfs_spec_parse("/run", &m, &reason));
+        ASSERT_STREQ(m.target, "/run");
+        ASSERT_NULL(m.options);
+        ASSERT_EQ(m.type, MOUNT_TMPFS);
+        container_mount_done(&m);
+        ASSERT_OK(tmpfs_spec_parse("/run/x/:size=10m,mode=1777,exec,ro", &m, &reason));
+        ASSERT_STREQ(m.target, "/run/x");
+        ASSERT_STREQ(m.options, "size=10m,mode=1777,exec,ro");
+        ASSERT_TRUE(m.read_only);
+        container_mount_done(&m);
+        ASSERT_ERROR(tmpfs_spec_parse("run", &m, &reason), EINVAL);
+        ASSERT_ERROR(tmpfs_spec_parse("/run:size=lots", &m, &reason), EINVAL);
+        ASSERT_ERROR(tmpfs_spec_parse("/run:lowerdir=/etc", &m, &reason), EINVAL);
+        ASSERT_ERROR(tmpfs_spec_parse("/:size=1m", &m, &reason), EINVAL);
+
+        ASSERT_OK(ulimit_spec_parse("nofile=1024:2048", &u, &reason));
+        ASSERT_STREQ(u.name, "nofile");
+        ASSERT_EQ(u.soft, 1024);
+        ASSERT_EQ(u.hard, 2048);
+        free(u.name);
+        ASSERT_OK(ulimit_spec_parse("core=unlimited", &u, &reason));
+        ASSERT_EQ(u.soft, -1);
+        ASSERT_EQ(u.hard, -1);
+        free(u.name);
+        ASSERT_OK(ulimit_spec_parse("nproc=10", &u, &reason));
+        ASSERT_EQ(u.hard, 10);
+        free(u.name);
+        ASSERT_ERROR(ulimit_spec_parse("nofile=2048:1024", &u, &reason), EINVAL);
+        ASSERT_ERROR(ulimit_spec_parse("files=1", &u, &reason), EINVAL);
+        ASSERT_ERROR(ulimit_spec_parse("nofile=", &u, &reason), EINVAL);
+        ASSERT_ERROR(ulimit_spec_parse("nofile=1x", &u, &reason), EINVAL);
+
+        ASSERT_OK(device_spec_parse("/dev/fuse", &d, &reason));
+        ASSERT_STREQ(d.host_path, "/dev/fuse");
+        ASSERT_STREQ(d.container_path, "/dev/fuse");
+        ASSERT_STREQ(d.permissions, "rwm");
+        free(d.host_path), free(d.container_path), free(d.permissions);
+        ASSERT_OK(device_spec_parse("/dev/null:/dev/mynull:r", &d, &reason));
+        ASSERT_STREQ(d.container_path, "/dev/mynull");
+        ASSERT_STREQ(d.permissions, "r");
+        free(d.host_path), free(d.container_path), free(d.permissions);
+        ASSERT_OK(device_spec_parse("/dev/zero:rw", &d, &reason));
+        ASSERT_STREQ(d.container_path, "/dev/zero");
+        ASSERT_STREQ(d.permissions, "rw");
+        free(d.host_path), free(d.container_path), free(d.permissions);
+        ASSERT_ERROR(device_spec_parse("dev/fuse", &d, &reason), EINVAL);
+        ASSERT_ERROR(device_spec_parse("/dev/fuse:/etc/fuse", &d, &reason), EINVAL);
+        ASSERT_ERROR(device_spec_parse("/dev/fuse:/dev/../etc/x", &d, &reason), EINVAL);
+        ASSERT_ERROR(device_spec_parse("/dev/fuse:/dev/fuse:rwx", &d, &reason), EINVAL);
+        ASSERT_ERROR(device_spec_parse("/a:/dev/b:r:x", &d, &reason), EINVAL);
+
+        ASSERT_OK(sysctl_spec_parse("net.ipv4.ip_forward=1", false, &s, &reason));
+        ASSERT_STREQ(s, "net.ipv4.ip_forward=1");
+        free(s);
+        ASSERT_OK(sysctl_spec_parse("net/core/somaxconn=1024", false, &s, &reason));
+        ASSERT_STREQ(s, "net.core.somaxconn=1024");
+        free(s);
+        ASSERT_OK(sysctl_spec_parse("kernel.shmmax=100000", true, &s, &reason));
+        free(s);
+        ASSERT_OK(sysctl_spec_parse("fs.mqueue.msg_max=20", true, &s, &reason));
+        free(s);
+        ASSERT_ERROR(sysctl_spec_parse("net.ipv4.ip_forward=1", true, &s, &reason), EINVAL);
+        ASSERT_ERROR(sysctl_spec_parse("kernel.domainname=x", false, &s, &reason), EINVAL);
+        ASSERT_ERROR(sysctl_spec_parse("vm.swappiness=1", false, &s, &reason), EINVAL);
+        ASSERT_ERROR(sysctl_spec_parse("net.../../x=1", false, &s, &reason), EINVAL);
+        ASSERT_ERROR(sysctl_spec_parse("=1", false, &s, &reason), EINVAL);
+
+        ASSERT_OK(cpus_spec_parse("1.5", &nano));
+        ASSERT_EQ(nano, 1500000000);
+        ASSERT_OK(cpus_spec_parse(".25", &nano));
+        ASSERT_EQ(nano, 250000000);
+        ASSERT_OK(cpus_spec_parse("2", &nano));
+        ASSERT_EQ(nano, 2000000000);
+        ASSERT_ERROR(cpus_spec_parse("0", &nano), EINVAL);
+        ASSERT_ERROR(cpus_spec_parse("-1", &nano), EINVAL);
+        ASSERT_ERROR(cpus_spec_parse("1.0000000001", &nano), EINVAL);
+        ASSERT_ERROR(cpus_spec_parse("1e3", &nano), EINVAL);
+}
+
 int main(void) {
         RUN(env_arg);
         RUN(env_file);
@@ -461,5 +555,6 @@ int main(void) {
         RUN(names);
         RUN(publish);
         RUN(port_format);
+        RUN(confine_specs);
         return 0;
 }

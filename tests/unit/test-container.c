@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capability-util.h"
 #include "container-unit.h"
 #include "container.h"
 #include "fd-util.h"
@@ -199,6 +200,118 @@ TEST(dropin) {
         ASSERT_ERROR(container_dropin_render(c, "/a b", &text), EINVAL);
 }
 
+TEST(confinement) {
+        _cleanup_(container_freep) Container *c = sample(), *d = NULL;
+        _cleanup_free_ char *text = NULL, *dropin = NULL;
+        const char *bad = NULL;
+        uint64_t caps;
+
+        ASSERT_OK(strv_extend(&c->cap_add, "net_admin"));
+        ASSERT_OK(strv_extend(&c->cap_drop, "CAP_MKNOD"));
+        ASSERT_OK(strv_extend(&c->security_opt, "no-new-privileges"));
+        ASSERT_OK(strv_extend(&c->security_opt, "seccomp=unconfined"));
+        ASSERT_OK(strv_extend(&c->sysctls, "net.ipv4.ip_forward=1"));
+        c->read_only = true;
+        c->shm_size = 1 << 20;
+        c->n_ulimits = 1;
+        c->ulimits = ASSERT_NOT_NULL(calloc(1, sizeof(ContainerUlimit)));
+        c->ulimits[0] = (ContainerUlimit){ .name = strdup("nofile"), .soft = 10, .hard = 20 };
+        c->n_devices = 1;
+        c->devices = ASSERT_NOT_NULL(calloc(1, sizeof(ContainerDevice)));
+        c->devices[0] = (ContainerDevice){ .host_path = strdup("/dev/fuse"),
+                .container_path = strdup("/dev/fuse"),
+                .permissions = strdup("rw") };
+        c->resources = (ContainerResources){ .memory = 64 << 20,
+                .nano_cpus = 1500000000,
+                .cpu_shares = 512,
+                .cpuset_cpus = strdup("0-1"),
+                .pids_limit = 50,
+                .blkio_weight = 500 };
+
+        ASSERT_OK(container_to_json(c, &text));
+        ASSERT_OK(container_from_json(text, strlen(text), &d, NULL));
+        ASSERT_TRUE(d->no_new_privileges);
+        ASSERT_EQ(d->seccomp, SECCOMP_MODE_UNCONFINED);
+        ASSERT_TRUE(d->read_only);
+        ASSERT_EQ(d->shm_size, 1 << 20);
+        ASSERT_STREQ(d->sysctls[0], "net.ipv4.ip_forward=1");
+        ASSERT_EQ(d->ulimits[0].hard, 20);
+        ASSERT_STREQ(d->devices[0].permissions, "rw");
+        ASSERT_EQ(d->resources.nano_cpus, 1500000000);
+        ASSERT_STREQ(d->resources.cpuset_cpus, "0-1");
+        ASSERT_OK(container_capabilities(d, &caps));
+        ASSERT_EQ(caps, (cap_mask_default() & ~CAP_MASK(27 /* MKNOD */)) | CAP_MASK(12 /* NET_ADMIN */));
+
+        ASSERT_OK(container_dropin_render(d, NULL, &dropin));
+        ASSERT_NOT_NULL(strstr(dropin, "DevicePolicy=closed\nDeviceAllow=/dev/fuse rw\n"));
+        ASSERT_NOT_NULL(strstr(dropin, "MemoryMax=67108864\n"));
+        ASSERT_NOT_NULL(strstr(dropin, "MemorySwapMax=67108864\n")); /* Docker: as much swap as memory */
+        ASSERT_NOT_NULL(strstr(dropin, "CPUQuota=150.00%\n"));
+        ASSERT_NOT_NULL(strstr(dropin, "CPUWeight=20\n"));
+        ASSERT_NOT_NULL(strstr(dropin, "AllowedCPUs=0-1\n"));
+        ASSERT_NOT_NULL(strstr(dropin, "TasksMax=50\n"));
+        ASSERT_NOT_NULL(strstr(dropin, "IOWeight=4950\n"));
+        free(dropin);
+        dropin = NULL;
+
+        /* nothing set: no limits, systemd's default TasksMax=, everything allowed with --privileged */
+        container_resources_done(&d->resources);
+        d->resources = (ContainerResources){ .pids_limit = -1 };
+        d->privileged = true;
+        ASSERT_OK(container_dropin_render(d, NULL, &dropin));
+        ASSERT_NOT_NULL(strstr(dropin, "DevicePolicy=auto\n"));
+        ASSERT_NULL(strstr(dropin, "DeviceAllow="));
+        ASSERT_NOT_NULL(strstr(dropin, "MemoryMax=infinity\n"));
+        ASSERT_NOT_NULL(strstr(dropin, "CPUQuota=\n"));
+        ASSERT_NOT_NULL(strstr(dropin, "TasksMax=infinity\n"));
+        ASSERT_OK(container_capabilities(d, &caps));
+        ASSERT_EQ(caps, cap_mask_all());
+
+        /* Docker's --cap-add/--cap-drop rules */
+        {
+                char *all[] = { (char *) "ALL", NULL }, *kill[] = { (char *) "KILL", NULL },
+                     *chown[] = { (char *) "CAP_CHOWN", (char *) "sys_admin", NULL },
+                     *bogus[] = { (char *) "CAP_FLY", NULL };
+
+                ASSERT_OK(cap_mask_tweak(all, kill, false, &caps, NULL));
+                ASSERT_EQ(caps, cap_mask_all() & ~CAP_MASK(5));
+                ASSERT_OK(cap_mask_tweak(chown, all, false, &caps, NULL));
+                ASSERT_EQ(caps, CAP_MASK(0) | CAP_MASK(21));
+                ASSERT_OK(cap_mask_tweak(kill, kill, false, &caps, NULL)); /* add wins */
+                ASSERT_EQ(caps, cap_mask_default());
+                ASSERT_ERROR(cap_mask_tweak(bogus, NULL, false, &caps, &bad), EINVAL);
+                ASSERT_STREQ(bad, "CAP_FLY");
+                ASSERT_EQ(__builtin_popcountll(cap_mask_default()), 14);
+                ASSERT_STREQ(cap_to_name(21), "CAP_SYS_ADMIN");
+                ASSERT_EQ(cap_from_name("sys_admin"), 21);
+                ASSERT_ERROR(cap_from_name("ALL"), EINVAL);
+        }
+
+        /* malformed confinement fields are refused */
+        {
+                static const char *const bad_json[] = {
+                        "\"CapAdd\": [\"CAP_FLY\"]",
+                        "\"SecurityOpt\": [\"apparmor=x\"]",
+                        "\"Ulimits\": [{\"Name\": \"nofile\", \"Soft\": 5, \"Hard\": 1}]",
+                        ("\"Devices\": [{\"PathOnHost\": \"/dev/x\", \"PathInContainer\": \"/etc/x\", "
+                         "\"CgroupPermissions\": \"rwm\"}]"),
+                        "\"Sysctls\": {\"../x\": \"1\"}",
+                        "\"CpuShares\": -5",
+                };
+                for (size_t i = 0; i < ELEMENTSOF(bad_json); i++) {
+                        _cleanup_(container_freep) Container *e = NULL;
+                        _cleanup_free_ char *j = asprintf_safe("{\"Id\": \"" ID "\", \"Name\": \"x\", "
+                                                               "\"Image\": \"" IMG "\", \"Path\": \"sh\", "
+                                                               "\"HostConfig\": {%s}}",
+                                bad_json[i]);
+                        const char *reason = NULL;
+
+                        ASSERT_ERROR(container_from_json(j, strlen(j), &e, &reason), EBADMSG);
+                        ASSERT_NOT_NULL(reason);
+                }
+        }
+}
+
 TEST(store_files) {
         char root[] = "/tmp/test-container.XXXXXX", units[PATH_MAX];
         _cleanup_(container_freep) Container *c = sample(), *d = NULL;
@@ -273,6 +386,7 @@ int main(void) {
         RUN(rejects_malformed);
         RUN(dropin);
         RUN(port_units);
+        RUN(confinement);
         RUN(store_files);
         return 0;
 }
