@@ -2,6 +2,7 @@
 #include "confine.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -28,6 +29,8 @@ int confine_apply(const Confinement *c, ConfineStep *reterr_step, size_t *reterr
                         FAIL(CONFINE_RLIMIT, -errno);
                 }
         }
+        if (c->userns_fd >= 0 && setns(c->userns_fd, CLONE_NEWUSER) < 0)
+                FAIL(CONFINE_USERNS, -errno);
         if (c->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 FAIL(CONFINE_NO_NEW_PRIVS, -errno);
         if (c->seccomp) {

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 /* The last steps before a container process (berth-runtime's PID 1, berth-exec's command) switches to the
- * container's user: resource limits, no_new_privs, the seccomp program (loaded while the caller still has
+ * container's user: resource limits, the container's user namespace, no_new_privs, the seccomp program (loaded while the caller still has
  * CAP_SYS_ADMIN, so no_new_privs is not required), and the capability bounding set. After setuid(),
  * cap_limit(caps) limits root's permitted and effective sets. No allocation: safe between fork() and
  * execve(). */
@@ -19,6 +19,8 @@ typedef struct ConfineRlimit {
 typedef struct Confinement {
         const ConfineRlimit *rlimits;
         size_t n_rlimits;
+        int userns_fd; /* a user namespace to join after the rlimits (raising one needs the host's
+                          CAP_SYS_RESOURCE), -EBADF for none */
         bool no_new_privs;
         const void *seccomp; /* classic BPF, NULL for none */
         size_t seccomp_size;
@@ -27,6 +29,7 @@ typedef struct Confinement {
 
 typedef enum ConfineStep {
         CONFINE_RLIMIT, /* *ret_index: which one */
+        CONFINE_USERNS,
         CONFINE_NO_NEW_PRIVS,
         CONFINE_SECCOMP,
         CONFINE_CAPS,

@@ -2,6 +2,7 @@
 #include "syscall-shims.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -75,4 +76,22 @@ int sys_setns_pidfd(int pidfd, int flags) {
                 return -1;
         }
         return setns(pidfd, flags);
+}
+
+int sys_open_tree(int dirfd, const char *path, unsigned flags) {
+        return (int) syscall(SYS_open_tree, dirfd, path, flags);
+}
+
+int sys_mount_setattr_idmap(int fd, int userns_fd) {
+        /* struct mount_attr of <linux/mount.h>, spelled out for older headers */
+        struct {
+                uint64_t attr_set, attr_clr, propagation, userns_fd;
+        } attr = { .attr_set = 0x00100000 /* MOUNT_ATTR_IDMAP */, .userns_fd = (uint64_t) userns_fd };
+
+        return (int) syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof(attr));
+}
+
+int sys_move_mount(int from_fd, int to_dirfd, const char *to_path) {
+        return (int) syscall(SYS_move_mount, from_fd, "", to_dirfd, to_path,
+                0x00000004 /* MOVE_MOUNT_F_EMPTY_PATH */);
 }

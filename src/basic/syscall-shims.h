@@ -38,3 +38,10 @@ int sys_pidfd_send_signal(int pidfd, int sig);
  * 5.8 fail with EINVAL, and so does this when $BERTH_FORCE_EINVAL_SETNS_PIDFD=1, so tests cover the
  * callers' fallback (one /proc/PID/ns/ file at a time). */
 int sys_setns_pidfd(int pidfd, int flags);
+
+/* open_tree(2), mount_setattr(2) and move_mount(2) (Linux 5.2/5.12), for idmapped mounts: the raw
+ * syscalls, as glibc wraps them only since 2.36. mount_setattr() takes the kernel's struct mount_attr. */
+#define BERTH_OPEN_TREE_CLONE 1u
+int sys_open_tree(int dirfd, const char *path, unsigned flags);
+int sys_mount_setattr_idmap(int fd, int userns_fd);
+int sys_move_mount(int from_fd, int to_dirfd, const char *to_path);

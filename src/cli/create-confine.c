@@ -5,9 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "capability-util.h"
 #include "cli.h"
+#include "fd-util.h"
 #include "container-util.h"
 #include "fileio.h"
 #include "log.h"
@@ -19,7 +22,7 @@
 #define MEMORY_MIN (6ull * 1024 * 1024) /* Docker's minimum */
 
 static char **arg_cap_add = NULL, **arg_cap_drop = NULL, **arg_security_opt = NULL, **arg_sysctls = NULL;
-static bool arg_privileged = false, arg_read_only = false, arg_nnp = false;
+static bool arg_privileged = false, arg_read_only = false, arg_nnp = false, arg_userns_auto = false;
 static SeccompMode arg_seccomp = SECCOMP_MODE_DEFAULT;
 static char *arg_seccomp_profile = NULL; /* the custom profile's text */
 static int64_t arg_shm_size = 0;
@@ -67,6 +70,8 @@ void confine_help(void) {
                "      --ulimit NAME=SOFT[:HARD] Set a resource limit (nofile=1024:2048)\n"
                "      --sysctl NAME=VALUE      Set a namespaced sysctl (net.*, kernel.shm*, fs.mqueue.*)\n"
                "      --shm-size SIZE          Size of /dev/shm (default 64m)\n"
+               "      --userns auto            Map the container's users to a private range of host\n"
+               "                               IDs: its root is an unprivileged user on the host\n"
                "\nResources (the unit's cgroup properties, changeable with 'berth update'):\n"
                "  -m, --memory SIZE            Memory limit (MemoryMax=), at least 6m\n"
                "      --memory-swap SIZE       Memory plus swap limit (-1: unlimited swap)\n"
@@ -278,6 +283,11 @@ int confine_parse_option(const char *verb, int c, const char *arg) {
                 if (!strchr(arg, '=') || arg[0] == '=')
                         return -cli_usage_error(verb, "invalid --sysctl '%s': use NAME=VALUE", arg);
                 return strv_extend(&arg_sysctls, arg) < 0 ? oom() : 0;
+        case ARG_USERNS:
+                if (!streq(arg, "auto") && !streq(arg, "host") && !isempty(arg))
+                        return -cli_usage_error(verb, "invalid --userns '%s': use auto or host", arg);
+                arg_userns_auto = streq(arg, "auto");
+                return 0;
         case ARG_SHM_SIZE:
                 r = size_arg(verb, "--shm-size", arg, &arg_shm_size);
                 if (r < 0)
@@ -309,6 +319,10 @@ int confine_check(const char *verb, NetworkMode network) {
         }
         strv_free(arg_sysctls);
         arg_sysctls = TAKE_PTR(checked);
+        if (arg_userns_auto && arg_privileged)
+                return -cli_usage_error(verb,
+                        "conflicting options: --privileged and --userns=auto (a "
+                        "privileged container is root on the host)");
         if (arg_seccomp == SECCOMP_MODE_CUSTOM && !arg_seccomp_profile)
                 return -cli_usage_error(verb, "--security-opt seccomp: no profile given");
         return resources_check(verb, &arg_resources);
@@ -332,6 +346,26 @@ int confine_apply(Container *c) {
         arg_n_devices = 0;
         c->resources = arg_resources;
         arg_resources = (ContainerResources){};
+        c->userns_auto = arg_userns_auto;
+        return 0;
+}
+
+int confine_userns_allocate(int root_fd, Container *c, int *ret_lock_fd) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!c->userns_auto)
+                return 0;
+        fd = openat(root_fd, "userns.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        if (flock(fd, LOCK_EX) < 0)
+                return -errno;
+        r = container_userns_allocate(root_fd, &c->userns_host_id);
+        if (r < 0)
+                return r;
+        c->userns_size = USERNS_AUTO_SIZE;
+        *ret_lock_fd = TAKE_FD(fd);
         return 0;
 }
 

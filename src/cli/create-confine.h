@@ -27,6 +27,7 @@ enum {
         ARG_CPUSET_CPUS,
         ARG_PIDS_LIMIT,
         ARG_BLKIO_WEIGHT,
+        ARG_USERNS,
         _ARG_CONFINE_LAST,
 };
 
@@ -46,7 +47,8 @@ enum {
                 { "cpus", required_argument, NULL, ARG_CPUS },                                              \
                 { "cpu-shares", required_argument, NULL, ARG_CPU_SHARES },                                  \
                 { "cpuset-cpus", required_argument, NULL, ARG_CPUSET_CPUS },                                \
-                { "pids-limit", required_argument, NULL, ARG_PIDS_LIMIT }, {                                \
+                { "pids-limit", required_argument, NULL, ARG_PIDS_LIMIT },                                  \
+                { "userns", required_argument, NULL, ARG_USERNS }, {                                        \
                 "blkio-weight", required_argument, NULL, ARG_BLKIO_WEIGHT                                   \
         }
 
@@ -60,6 +62,10 @@ int confine_check(const char *verb, NetworkMode network);
 
 /* Moves the parsed options into c. */
 int confine_apply(Container *c);
+
+/* --userns=auto: allocates the container's ID range under ROOT/userns.lock, which stays held (in
+ * *ret_lock_fd) until the caller has saved the config. Returns 0 or a negative errno. */
+int confine_userns_allocate(int root_fd, Container *c, int *ret_lock_fd);
 
 /* Writes what the container needs beside its config (a custom seccomp profile) into its directory.
  * Returns 0 or a negative errno. */

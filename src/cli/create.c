@@ -830,7 +830,7 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
         _cleanup_(image_record_freep) ImageRecord *img = NULL;
         _cleanup_(container_freep) Container *c = NULL;
         _cleanup_free_ char *unit = NULL;
-        _cleanup_close_ int claim_fd = -EBADF;
+        _cleanup_close_ int claim_fd = -EBADF, userns_lock_fd = -EBADF;
         int root_fd = image_store_root_fd(store), r, ret_code = EXIT_USAGE;
         const char *dropin_root;
         bool claimed = false;
@@ -919,12 +919,18 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
         }
         claimed = true;
 
+        r = confine_userns_allocate(root_fd, c, &userns_lock_fd);
+        if (r < 0) {
+                log_error_errno(r, "Failed to allocate a user namespace ID range for '%s': %m", c->name);
+                goto finish;
+        }
         r = confine_write_files(root_fd, c);
         if (r < 0) {
                 log_error_errno(r, "Failed to write the seccomp profile of container '%s': %m", c->name);
                 goto finish;
         }
         r = container_save(root_fd, c);
+        userns_lock_fd = safe_close(userns_lock_fd); /* the range is taken once the config names it */
         if (r < 0) {
                 log_error_errno(r, "Failed to write the config of container '%s': %m", c->name);
                 goto finish;
@@ -1070,7 +1076,8 @@ static int journal_open_for(const Container *c, const char *unit, sd_journal **r
 
         if (!m1 || !m2)
                 return -ENOMEM;
-        r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        r = sd_journal_open(&j,
+                SD_JOURNAL_LOCAL_ONLY); /* system and user journals: journald files the output of --userns=auto containers (host UIDs above 999) under their UID */
         if (r < 0)
                 return r;
         /* two fields: both must match. The ID is new, so every matching entry is this container's. */

@@ -155,7 +155,8 @@ int verb_logs(int argc, char *argv[]) {
         if (!unit || !m_unit || !m_id)
                 return log_error_errno(-ENOMEM, "Out of memory"), EXIT_CMD_FAILED;
 
-        r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        r = sd_journal_open(&j,
+                SD_JOURNAL_LOCAL_ONLY); /* system and user journals: journald files the output of --userns=auto containers (host UIDs above 999) under their UID */
         if (r < 0)
                 return log_error_errno(r, "Failed to open the journal: %m"), EXIT_CMD_FAILED;
         /* Both fields: the unit's own output, and only this container's (an earlier container of the same

@@ -63,7 +63,7 @@ static char **arg_argv = NULL;
 static bool arg_interactive = false, arg_tty = false, arg_detach = false;
 static const char *arg_seccomp = NULL;
 static ConfineRlimit arg_rlimits[RLIMITS_MAX];
-static Confinement arg_confine = { .rlimits = arg_rlimits };
+static Confinement arg_confine = { .rlimits = arg_rlimits, .userns_fd = -EBADF };
 
 /* The fork()ed child's failure report: a successful execve() closes the CLOEXEC pipe without one. */
 typedef enum ChildStage {
@@ -226,8 +226,10 @@ static void close_all(int (*fds)[ELEMENTSOF(namespaces)]) {
 /* Joins the namespaces in which the container differs from us, and its root: setns(pidfd) does it in one
  * call (Linux 5.8); the fallback takes one /proc/PID/ns file at a time, all opened first, since /proc is
  * the container's once its mount namespace is joined. The cgroup namespace is left to the child, which
- * joins it once it is in the unit's cgroup: *ret_cgroupns (-EBADF if shared with us). */
-static int namespaces_join(int pidfd, pid_t pid, int *ret_cgroupns) {
+ * joins it once it is in the unit's cgroup: *ret_cgroupns (-EBADF if shared with us); and so is the user
+ * namespace of a --userns=auto container (*ret_userns), which the child joins with the rest of the
+ * confinement: once in it, we could not return to our own namespaces. */
+static int namespaces_join(int pidfd, pid_t pid, int *ret_cgroupns, int *ret_userns) {
         _cleanup_(close_all) int fds[ELEMENTSOF(namespaces)];
         _cleanup_close_ int root_fd = -EBADF;
         int flags = 0;
@@ -252,7 +254,7 @@ static int namespaces_join(int pidfd, pid_t pid, int *ret_cgroupns) {
                 if (fstat(fds[i], &theirs) >= 0 && stat(p, &ours) >= 0 && ours.st_ino == theirs.st_ino &&
                         ours.st_dev == theirs.st_dev)
                         fds[i] = safe_close(fds[i]); /* shared with us (--network host): nothing to join */
-                else if (namespaces[i].flag != CLONE_NEWCGROUP)
+                else if (namespaces[i].flag != CLONE_NEWCGROUP && namespaces[i].flag != CLONE_NEWUSER)
                         flags |= namespaces[i].flag;
         }
         if (flags != 0 && sys_setns_pidfd(pidfd, flags) < 0) {
@@ -260,7 +262,8 @@ static int namespaces_join(int pidfd, pid_t pid, int *ret_cgroupns) {
                         return log_error_errno(-errno, "Failed to join the container's namespaces: %m");
                 log_debug("setns() with a pidfd is not supported, joining one namespace at a time");
                 for (size_t i = 1; i < ELEMENTSOF(namespaces); i++)
-                        if (fds[i] >= 0 && setns(fds[i], namespaces[i].flag) < 0)
+                        if (fds[i] >= 0 && namespaces[i].flag != CLONE_NEWUSER &&
+                                setns(fds[i], namespaces[i].flag) < 0)
                                 return log_error_errno(-errno,
                                         "Failed to join the container's %s namespace: %m",
                                         namespaces[i].name);
@@ -268,6 +271,7 @@ static int namespaces_join(int pidfd, pid_t pid, int *ret_cgroupns) {
         if (fchdir(root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
                 return log_error_errno(-errno, "Failed to enter the container's root: %m");
         *ret_cgroupns = TAKE_FD(fds[0]);
+        *ret_userns = TAKE_FD(fds[5]);
         return 0;
 }
 
@@ -511,7 +515,7 @@ int main(int argc, char *argv[]) {
                 .mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC),
                 .root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC) };
         if (container_open(arg_pid, arg_unit, &pidfd, &cgroups) < 0 ||
-                namespaces_join(pidfd, arg_pid, &cgroupns) < 0)
+                namespaces_join(pidfd, arg_pid, &cgroupns, &arg_confine.userns_fd) < 0)
                 return EXIT_ENTER_FAILED;
         if (user_and_env(&user, &arg_env) < 0)
                 return EXIT_SETUP_FAILED;

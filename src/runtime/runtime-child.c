@@ -32,6 +32,7 @@ static const char *const child_stage_table[_CHILD_STAGE_MAX] = {
         [CHILD_STAGE_SESSION] = "create session",
         [CHILD_STAGE_MOUNT_PRIVATE] = "make mounts private",
         [CHILD_STAGE_STORE] = "open store",
+        [CHILD_STAGE_LOWER] = "attach idmapped image layer",
         [CHILD_STAGE_OVERLAY] = "mount overlay root file system",
         [CHILD_STAGE_ROOTFS] = "open root file system",
         [CHILD_STAGE_MOUNT] = "mount",
@@ -52,6 +53,7 @@ static const char *const child_stage_table[_CHILD_STAGE_MAX] = {
         [CHILD_STAGE_USER_NOT_FOUND] = "look up user",
         [CHILD_STAGE_GROUP_NOT_FOUND] = "look up group",
         [CHILD_STAGE_USER_SPEC] = "parse user",
+        [CHILD_STAGE_USERNS] = "join the container's user namespace",
         [CHILD_STAGE_NO_NEW_PRIVS] = "set no_new_privs",
         [CHILD_STAGE_SECCOMP] = "load seccomp filter",
         [CHILD_STAGE_CAPS] = "drop capabilities",
@@ -333,6 +335,7 @@ static int read_only_path(int root_fd, const char *path) {
 static void confine(const ChildSpec *spec) {
         static const ChildStage stages[] = {
                 [CONFINE_RLIMIT] = CHILD_STAGE_RLIMIT,
+                [CONFINE_USERNS] = CHILD_STAGE_USERNS,
                 [CONFINE_NO_NEW_PRIVS] = CHILD_STAGE_NO_NEW_PRIVS,
                 [CONFINE_SECCOMP] = CHILD_STAGE_SECCOMP,
                 [CONFINE_CAPS] = CHILD_STAGE_CAPS,
@@ -376,6 +379,9 @@ _noreturn_ void child_run(const ChildSpec *spec) {
          * option string short (one page) and free of the separators overlayfs parses. */
         if (chdir(spec->store) < 0)
                 child_fail(spec, CHILD_STAGE_STORE, -errno, 0);
+        for (size_t i = 0; i < spec->n_lower; i++)
+                if (sys_move_mount(spec->lower_fds[i], AT_FDCWD, spec->lower_dirs[i]) < 0)
+                        child_fail(spec, CHILD_STAGE_LOWER, -errno, i);
         if (mount("overlay", spec->rootfs, "overlay", 0, spec->overlay) < 0)
                 child_fail(spec, CHILD_STAGE_OVERLAY, -errno, 0);
         rootfs_fd = open(spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -16,6 +16,7 @@ typedef enum ChildStage {
         CHILD_STAGE_SESSION,
         CHILD_STAGE_MOUNT_PRIVATE,
         CHILD_STAGE_STORE,
+        CHILD_STAGE_LOWER, /* index: ChildSpec.lower_dirs[] */
         CHILD_STAGE_OVERLAY,
         CHILD_STAGE_ROOTFS,
         CHILD_STAGE_MOUNT, /* index: ChildSpec.mounts[] */
@@ -36,6 +37,7 @@ typedef enum ChildStage {
         CHILD_STAGE_USER_NOT_FOUND,
         CHILD_STAGE_GROUP_NOT_FOUND,
         CHILD_STAGE_USER_SPEC,
+        CHILD_STAGE_USERNS,
         CHILD_STAGE_NO_NEW_PRIVS,
         CHILD_STAGE_SECCOMP,
         CHILD_STAGE_CAPS,
@@ -84,6 +86,9 @@ typedef struct ChildSpec {
                               * into the host's mount namespace, where overlayfs refuses its upperdir */
         const char *rootfs; /* "containers/NAME/rootfs", below ROOT */
         const char *overlay; /* overlay mount options with paths relative to ROOT */
+        const int *lower_fds; /* --userns=auto: idmapped clones of the layers (detached mounts) ... */
+        char *const *lower_dirs; /* ... attached here (relative to ROOT) before the overlay is mounted */
+        size_t n_lower;
         bool new_netns;
         bool sysfs_bind; /* host net: bind the host's /sys if a fresh sysfs is refused */
         const ChildMount *mounts;

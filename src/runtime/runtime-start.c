@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +46,10 @@ typedef struct StartContext {
         ConfineRlimit *rlimits;
         char **sysctls;
         void *seccomp;
+        int userns_fd; /* --userns=auto */
+        int *lower_fds;
+        char **lower_dirs;
+        size_t n_lower;
         char **strings; /* owns the strings the spec points to */
         char **argv;
         char **env;
@@ -59,6 +64,11 @@ static void start_context_done(StartContext *s) {
         free(s->rlimits);
         strv_free(s->sysctls);
         free(s->seccomp);
+        safe_close(s->userns_fd);
+        for (size_t i = 0; i < s->n_lower; i++)
+                safe_close(s->lower_fds[i]);
+        free(s->lower_fds);
+        strv_free(s->lower_dirs);
         strv_free(s->strings);
         strv_free(s->argv);
         strv_free(s->env);
@@ -133,6 +143,78 @@ static size_t path_depth(const char *p) {
         return n;
 }
 
+/* A user namespace mapping IDs 0..size-1 to host_id.., held by a short-lived child of ours. */
+static int userns_create(uint32_t host_id, uint32_t size, int *ret_fd) {
+        _cleanup_close_ int rfd = -EBADF, wfd = -EBADF, fd = -EBADF;
+        char path[64], map[64];
+        int fds[2], r = 0;
+        pid_t pid;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        rfd = fds[0];
+        wfd = fds[1];
+        pid = sys_clone_fork(CLONE_NEWUSER);
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                char c;
+
+                wfd = safe_close(wfd);
+                (void) !read(rfd, &c, 1); /* until the parent is done with us */
+                _exit(0);
+        }
+        snprintf(map, sizeof(map), "0 %" PRIu32 " %" PRIu32 "\n", host_id, size);
+        for (size_t i = 0; i < 2 && r >= 0; i++) {
+                _cleanup_close_ int mfd = -EBADF;
+
+                snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, i == 0 ? "uid_map" : "gid_map");
+                mfd = open(path, O_WRONLY | O_CLOEXEC);
+                if (mfd < 0)
+                        r = -errno;
+                else if (write(mfd, map, strlen(map)) != (ssize_t) strlen(map))
+                        r = errno > 0 ? -errno : -EIO;
+        }
+        if (r >= 0) {
+                snprintf(path, sizeof(path), "/proc/%d/ns/user", (int) pid);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        r = -errno;
+        }
+        wfd = safe_close(wfd);
+        (void) waitpid(pid, NULL, 0);
+        if (r < 0)
+                return r;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* --userns=auto: an idmapped clone of the layer at dir (relative to ROOT), to be attached at
+ * containers/NAME/lower/K inside the container's mount namespace; returns that path. */
+static const char *lower_idmapped(int root_fd, StartContext *ctx, const char *dir, char **reterr_msg) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *stage = NULL;
+        int *fds;
+
+        stage = asprintf_safe("containers/%s/lower/%zu", ctx->container->name, ctx->n_lower);
+        if (!stage || mkdir_p_at(root_fd, stage, 0700) < 0)
+                return NULL;
+        fd = sys_open_tree(root_fd, dir, BERTH_OPEN_TREE_CLONE | O_CLOEXEC);
+        if (fd < 0 || sys_mount_setattr_idmap(fd, ctx->userns_fd) < 0) {
+                *reterr_msg =
+                        asprintf_safe("idmapped mount of image layer '%s' (needs Linux 5.19): %m", dir);
+                return NULL;
+        }
+        fds = reallocarray(ctx->lower_fds, ctx->n_lower + 1, sizeof(int));
+        if (!fds)
+                return NULL;
+        ctx->lower_fds = fds;
+        if (strv_extend(&ctx->lower_dirs, stage) < 0)
+                return NULL;
+        ctx->lower_fds[ctx->n_lower++] = TAKE_FD(fd);
+        return ctx->lower_dirs[ctx->n_lower - 1];
+}
+
 /* The overlay: the image's layers, topmost first, below the container's own upper layer. */
 static int build_overlay(int root_fd, StartContext *ctx, char **reterr_msg) {
         const Container *c = ctx->container;
@@ -154,7 +236,13 @@ static int build_overlay(int root_fd, StartContext *ctx, char **reterr_msg) {
                                 c->layers[i - 1]);
                         return r;
                 }
-                l = lower ? strjoin(lower, ":", dir) : strdup(dir);
+                if (c->userns_auto) {
+                        const char *stage = lower_idmapped(root_fd, ctx, dir, reterr_msg);
+                        if (!stage)
+                                return *reterr_msg ? -EPERM : -ENOMEM;
+                        l = lower ? strjoin(lower, ":", stage) : strdup(stage);
+                } else
+                        l = lower ? strjoin(lower, ":", dir) : strdup(dir);
                 if (!l)
                         return -ENOMEM;
                 free(lower);
@@ -169,6 +257,15 @@ static int build_overlay(int root_fd, StartContext *ctx, char **reterr_msg) {
                 if (r < 0)
                         return r;
                 lower = TAKE_PTR(empty);
+                if (c->userns_auto) {
+                        const char *stage = lower_idmapped(root_fd, ctx, lower, reterr_msg);
+                        if (!stage)
+                                return *reterr_msg ? -EPERM : -ENOMEM;
+                        free(lower);
+                        lower = strdup(stage);
+                        if (!lower)
+                                return -ENOMEM;
+                }
         }
         opts = asprintf_safe("lowerdir=%s,upperdir=containers/%s/upper,workdir=containers/%s/work", lower,
                 c->name, c->name);
@@ -442,6 +539,35 @@ static int build_seccomp(int root_fd, StartContext *ctx, uint64_t caps, char **r
         return 0;
 }
 
+/* --userns=auto: the container's root owns its writable layer and the /etc files it may rewrite, and may
+ * bind the ports Docker lets it bind (its network namespace belongs to the host's user namespace). */
+static int build_userns(int root_fd, StartContext *ctx) {
+        static const char *const owned[] = { "upper", "hostname", "hosts", "resolv.conf" };
+        const Container *c = ctx->container;
+
+        if (!c->userns_auto)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(owned); i++) {
+                _cleanup_free_ char *p = strjoin("containers/", c->name, "/", owned[i]);
+
+                if (!p)
+                        return -ENOMEM;
+                if (fchownat(root_fd, p, c->userns_host_id, c->userns_host_id, AT_SYMLINK_NOFOLLOW) < 0 &&
+                        errno != ENOENT)
+                        return -errno;
+        }
+        if (c->network_mode != NETWORK_HOST) {
+                bool set = false;
+
+                STRV_FOREACH(kv, c->sysctls)
+                        set = set || startswith(*kv, "net.ipv4.ip_unprivileged_port_start=");
+                if (!set &&
+                        strv_extend(&ctx->sysctls, "/proc/sys/net/ipv4/ip_unprivileged_port_start=0") < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static int build_confinement(int root_fd, StartContext *ctx, char **reterr_msg) {
         const Container *c = ctx->container;
         ChildSpec *s = &ctx->spec;
@@ -462,7 +588,13 @@ static int build_confinement(int root_fd, StartContext *ctx, char **reterr_msg) 
         r = build_seccomp(root_fd, ctx, caps, reterr_msg);
         if (r < 0)
                 return r;
+        r = build_userns(root_fd, ctx);
+        if (r < 0) {
+                *reterr_msg = asprintf_safe("prepare the user namespace: %s", strerror(-r));
+                return r;
+        }
         s->confine.caps = caps;
+        s->confine.userns_fd = ctx->userns_fd;
         s->confine.no_new_privs = c->no_new_privileges;
         s->confine.rlimits = ctx->rlimits;
         s->confine.n_rlimits = c->n_ulimits;
@@ -499,9 +631,19 @@ static int build_spec(const char *root, int root_fd, StartContext *ctx, char **r
                         return r;
                 }
         }
+        if (c->userns_auto) {
+                r = userns_create(c->userns_host_id, c->userns_size, &ctx->userns_fd);
+                if (r < 0) {
+                        *reterr_msg = asprintf_safe("create user namespace: %s", strerror(-r));
+                        return r;
+                }
+        }
         r = build_overlay(root_fd, ctx, reterr_msg);
         if (r < 0)
                 return r;
+        s->lower_fds = ctx->lower_fds;
+        s->lower_dirs = ctx->lower_dirs;
+        s->n_lower = ctx->n_lower;
 
         if (c->init) {
                 init = getenv("BERTH_INIT") ?: BERTH_LIBEXECDIR "/berth-init";
@@ -518,7 +660,10 @@ static int build_spec(const char *root, int root_fd, StartContext *ctx, char **r
                 r = add_fs(ctx, "tmpfs", "/dev", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k", false);
         if (r >= 0)
                 r = add_fs(ctx, "devpts", "/dev/pts", MS_NOSUID | MS_NOEXEC,
-                        "newinstance,ptmxmode=0666,mode=0620,gid=5", false);
+                        own(ctx,
+                                asprintf_safe("newinstance,ptmxmode=0666,mode=0620,gid=%" PRIu32,
+                                        5 + (c->userns_auto ? c->userns_host_id : 0))),
+                        false);
         if (r >= 0) {
                 const char *shm = own(ctx,
                         asprintf_safe("mode=1777,size=%lld",
@@ -751,7 +896,7 @@ static int spawn(StartContext *ctx, pid_t *ret_pid, int *ret_record_fd, int *ret
 }
 
 int runtime_start(const char *root, const char *name, int *reterr_exit_code, char **reterr_msg) {
-        _cleanup_(start_context_done) StartContext ctx = {};
+        _cleanup_(start_context_done) StartContext ctx = { .userns_fd = -EBADF };
         _cleanup_(container_state_done) ContainerState st = {};
         _cleanup_free_ char *msg = NULL;
         _cleanup_close_ int root_fd = -EBADF;

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,6 +342,24 @@ static int confinement_to_json(const Container *c, struct json_object *host) {
                 if (r < 0)
                         return r;
         }
+        return json_add_string(host, "UsernsMode", c->userns_auto ? "auto" : "");
+}
+
+static int idmappings_to_json(const Container *c, struct json_object *o) {
+        struct json_object *m, *a;
+        char buf[64];
+
+        if (!c->userns_auto)
+                return 0;
+        m = json_add_new_object(o, "IDMappings");
+        if (!m)
+                return -ENOMEM;
+        snprintf(buf, sizeof(buf), "0:%" PRIu32 ":%" PRIu32, c->userns_host_id, c->userns_size);
+        for (size_t i = 0; i < 2; i++) {
+                a = json_add_new_array(m, i == 0 ? "UidMap" : "GidMap");
+                if (!a || json_array_add_string(a, buf) < 0)
+                        return -ENOMEM;
+        }
         return 0;
 }
 
@@ -460,6 +479,8 @@ int container_to_json(const Container *c, char **ret) {
         }
 
         r = confinement_to_json(c, host);
+        if (r >= 0)
+                r = idmappings_to_json(c, o);
         if (r < 0)
                 return r;
 
@@ -862,6 +883,25 @@ int container_from_json(const char *text, size_t size, Container **ret, const ch
         r = confinement_from_json(host, c, reterr_reason);
         if (r < 0)
                 return r;
+        {
+                const char *mode = json_get_string(host, "UsernsMode");
+                struct json_object *uid_map = json_get_array(json_get_object(o, "IDMappings"), "UidMap");
+                const char *first =
+                        uid_map ? json_object_get_string(json_object_array_get_idx(uid_map, 0)) : NULL;
+                unsigned long long hid, n_ids;
+                int n = 0;
+
+                c->userns_auto = streq_ptr(mode, "auto");
+                if (!isempty(mode) && !c->userns_auto)
+                        FAIL("HostConfig.UsernsMode must be \"auto\" or empty");
+                if (c->userns_auto) {
+                        if (!first || sscanf(first, "0:%llu:%llu%n", &hid, &n_ids, &n) != 2 || first[n] ||
+                                hid == 0 || n_ids == 0 || hid + n_ids > UINT32_MAX)
+                                FAIL("IDMappings.UidMap must be [\"0:HOST_ID:SIZE\"] with --userns=auto");
+                        c->userns_host_id = (uint32_t) hid;
+                        c->userns_size = (uint32_t) n_ids;
+                }
+        }
 
         *ret = TAKE_PTR(c);
         return 0;
@@ -1005,6 +1045,33 @@ int container_list_names(int root_fd, char ***ret) {
                 qsort(names, strv_length(names), sizeof(char *), cmp_str);
         *ret = TAKE_PTR(names);
         return 0;
+}
+
+int container_userns_allocate(int root_fd, uint32_t *ret_host_id) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ uint8_t *used = calloc(USERNS_AUTO_SLOTS, 1);
+        int r;
+
+        if (!used)
+                return -ENOMEM;
+        r = container_list_names(root_fd, &names);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(n, names) {
+                _cleanup_(container_freep) Container *c = NULL;
+
+                if (container_load(root_fd, *n, &c) < 0 || !c->userns_auto ||
+                        c->userns_host_id < USERNS_AUTO_BASE)
+                        continue;
+                if ((c->userns_host_id - USERNS_AUTO_BASE) / USERNS_AUTO_SIZE < USERNS_AUTO_SLOTS)
+                        used[(c->userns_host_id - USERNS_AUTO_BASE) / USERNS_AUTO_SIZE] = 1;
+        }
+        for (uint32_t k = 0; k < USERNS_AUTO_SLOTS; k++)
+                if (!used[k]) {
+                        *ret_host_id = USERNS_AUTO_BASE + k * USERNS_AUTO_SIZE;
+                        return 0;
+                }
+        return -ENOSPC;
 }
 
 int container_resolve(int root_fd, const char *name_or_id, char **ret_name) {

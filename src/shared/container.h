@@ -179,7 +179,22 @@ typedef struct Container {
         ContainerDevice *devices;
         size_t n_devices;
         ContainerResources resources;
+
+        /* --userns=auto: container IDs 0..userns_size-1 are host IDs userns_host_id.., allocated at create
+         * (HostConfig.UsernsMode "auto", IDMappings {"UidMap": ["0:HOST:SIZE"], "GidMap": [...]}) */
+        bool userns_auto;
+        uint32_t userns_host_id;
+        uint32_t userns_size;
 } Container;
+
+/* --userns=auto ranges: 65536 IDs each, from host ID 1000000000 up, below 2^31. */
+#define USERNS_AUTO_SIZE 65536u
+#define USERNS_AUTO_BASE 1000000000u
+#define USERNS_AUTO_SLOTS 16384u
+
+/* Picks the lowest --userns=auto range no container in the store uses; the caller holds
+ * ROOT/userns.lock until the new container's config is saved. -ENOSPC when all are taken. */
+int container_userns_allocate(int root_fd, uint32_t *ret_host_id);
 
 Container *container_free(Container *c);
 void container_resources_done(ContainerResources *r);

@@ -320,7 +320,10 @@ static const char *const allow_processes[] = {
         "capget", "capset", "execve", "execveat", "exit", "exit_group", "fork", "futex", "futex_requeue",
         "futex_time64", "futex_wait", "futex_waitv", "futex_wake", "get_robust_list", "getcpu", "getpgid",
         "getpgrp", "getpid", "getppid", "getpriority", "getrandom", "getrlimit", "getrusage", "getsid",
-        "gettid", "ioprio_get", "ioprio_set", "kill", "landlock_add_rule", "landlock_create_ruleset",
+        "gettid", "ioprio_get", "ioprio_set", "kill",
+        /* debugging (strace, gdb) as under Docker: since Linux 4.8 seccomp sees what a tracer changes,
+         * and the kernel's own ptrace access checks (same user, capabilities a subset) still apply */
+        "kcmp", "process_vm_readv", "process_vm_writev", "ptrace", "landlock_add_rule", "landlock_create_ruleset",
         "landlock_restrict_self", "lsm_get_self_attr", "lsm_list_modules", "lsm_set_self_attr", "nice",
         "olduname", "oldolduname", "pidfd_open", "pidfd_send_signal", "prctl", "prlimit64",
         /* frees the memory of a process that is already being killed */
@@ -418,10 +421,7 @@ static const char *const gated_dac_read_search[] = { "open_by_handle_at", NULL }
 
 /* CAP_SYS_PTRACE: reading and changing other processes. userfaultfd() is the kernel's own
  * CAP_SYS_PTRACE case (vm.unprivileged_userfaultfd=0) and a favourite tool for winning kernel races. */
-static const char *const gated_sys_ptrace[] = {
-        "kcmp", "pidfd_getfd", "process_vm_readv", "process_vm_writev", "ptrace", "userfaultfd",
-        NULL
-};
+static const char *const gated_sys_ptrace[] = { "pidfd_getfd", "userfaultfd", NULL };
 
 /* CAP_SYS_TIME: the clock is not namespaced (time namespaces only offset the monotonic clocks). */
 static const char *const gated_sys_time[] = {

@@ -48,6 +48,11 @@ th_require() {
 _th_cleanup() {
 	local rc=$? d out
 	trap - EXIT INT TERM HUP
+	# a failure's context: what systemd and the containers said last
+	if ((rc != 0)) && [[ -n ${TH_DIR:-} ]]; then
+		echo "--- journal of berth units in $TH_DIR (last 80 lines) ---"
+		"$TH" "$TH_DIR" exec -- journalctl --no-pager -o short-monotonic -n 80 -u 'berth*' 2>&1 || true
+	fi
 	for d in "${TH_DIRS[@]}"; do
 		if ! "$TH" "$d" destroy; then
 			echo "FAIL: th destroy $d"
