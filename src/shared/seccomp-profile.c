@@ -1370,3 +1370,69 @@ int seccomp_profile_compile(const SeccompProfile *p, uint64_t caps, void **ret_p
 
         return export_bpf(ctx, ret_prog, ret_size, reterr_msg);
 }
+
+/* ---- cache key -------------------------------------------------------------------------------------------- */
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n) {
+        const unsigned char *p = data;
+
+        for (size_t i = 0; i < n; i++) {
+                h ^= p[i];
+                h *= UINT64_C(0x100000001b3);
+        }
+        return h;
+}
+
+/* A hash of the profile as the compiler sees it: a change to the built-in tables changes the key even
+ * while the version number stays the same. */
+static uint64_t profile_hash(const SeccompProfile *p) {
+        uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+        h = fnv1a(h, &p->default_action, sizeof(p->default_action));
+        h = fnv1a(h, &p->arches, sizeof(p->arches));
+        h = fnv1a(h, p->arch_map, sizeof(p->arch_map));
+        for (size_t i = 0; i < p->n_rules; i++) {
+                const SeccompRule *r = p->rules + i;
+
+                for (const char *const *n = r->names; n && *n; n++)
+                        h = fnv1a(h, *n, strlen(*n) + 1);
+                h = fnv1a(h, &r->action, sizeof(r->action));
+                for (size_t k = 0; k < r->n_args; k++) {
+                        h = fnv1a(h, &r->args[k].index, sizeof(r->args[k].index));
+                        h = fnv1a(h, &r->args[k].op, sizeof(r->args[k].op));
+                        h = fnv1a(h, &r->args[k].value, sizeof(r->args[k].value));
+                        h = fnv1a(h, &r->args[k].value_two, sizeof(r->args[k].value_two));
+                }
+                h = fnv1a(h, &r->includes, sizeof(r->includes));
+                h = fnv1a(h, &r->excludes, sizeof(r->excludes));
+        }
+        return h;
+}
+
+int seccomp_profile_cache_key(const char *json, uint64_t caps, char **ret) {
+        const struct scmp_version *v = seccomp_version();
+        struct utsname u;
+        uint64_t h;
+        char *key;
+
+        if (uname(&u) < 0)
+                return -errno;
+        if (json)
+                h = fnv1a(UINT64_C(0xcbf29ce484222325), json, strlen(json));
+        else {
+                _cleanup_(seccomp_profile_freep) SeccompProfile *p = NULL;
+                int r = seccomp_profile_new_default(&p);
+
+                if (r < 0)
+                        return r;
+                h = profile_hash(p);
+        }
+        key = asprintf_safe("berth %s libseccomp %u.%u.%u kernel %s %s caps %016" PRIx64
+                            " profile %s %zu %016" PRIx64,
+                PROJECT_VERSION, v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, u.release, u.machine,
+                caps, json ? "custom" : "builtin", json ? strlen(json) : 0, h);
+        if (!key)
+                return -ENOMEM;
+        *ret = key;
+        return 0;
+}

@@ -48,3 +48,9 @@ int seccomp_profile_parse(const char *json, size_t size, SeccompProfile **ret, c
  * *reterr_msg (if non-NULL). */
 int seccomp_profile_compile(const SeccompProfile *p, uint64_t caps, void **ret_prog, size_t *ret_size,
         char **reterr_msg);
+
+/* A line naming everything a compiled program depends on, for caching it: berth's and libseccomp's
+ * versions, the kernel release and architecture, caps, and the profile: the built-in one (json NULL) by a
+ * hash of its tables, so editing them invalidates caches; a custom one by its length and a 64-bit FNV-1a
+ * hash of its text (not collision-proof: keep such a cache where only that profile is used). */
+int seccomp_profile_cache_key(const char *json, uint64_t caps, char **ret);

@@ -523,12 +523,29 @@ TEST(behaviour) {
         run_confined(cond, CAP(KILL), check_conditions, "custom profile: includes, excludes and args");
 }
 
+TEST(cache_key) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
+
+        ASSERT_OK(seccomp_profile_cache_key(NULL, 0xa80425fb, &a));
+        ASSERT_OK(seccomp_profile_cache_key(NULL, 0xa80425fb, &b));
+        ASSERT_OK(seccomp_profile_cache_key(NULL, 0xa80425fa, &c));
+        ASSERT_OK(seccomp_profile_cache_key("{\"defaultAction\": \"SCMP_ACT_ALLOW\"}", 0xa80425fb, &d));
+        ASSERT_OK(seccomp_profile_cache_key("{\"defaultAction\": \"SCMP_ACT_LOG\"}", 0xa80425fb, &e));
+        ASSERT_STREQ(a, b);
+        ASSERT_FALSE(streq(a, c));
+        ASSERT_FALSE(streq(a, d));
+        ASSERT_FALSE(streq(d, e));
+        ASSERT_NULL(strchr(a, '\n'));
+        ASSERT_NOT_NULL(strstr(a, "builtin"));
+}
+
 int main(void) {
         RUN(parse_errors);
         RUN(parse_limits);
         RUN(parse_docker_format);
         RUN(compile_default);
         RUN(bpf_load_arguments);
+        RUN(cache_key);
 
         /* The filters are loaded under no_new_privs, which needs no privilege, but the checks with
          * CAP_SYS_ADMIN expect the kernel to then grant unshare() and mount(). */
