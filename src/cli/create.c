@@ -22,6 +22,7 @@
 #include "container-unit.h"
 #include "container-util.h"
 #include "create-confine.h"
+#include "run-stdio.h"
 #include "fd-util.h"
 #include "fileio.h"
 #include "image-config.h"
@@ -53,6 +54,7 @@ static PortBinding *arg_ports = NULL; /* -p, ranges expanded */
 static const char **arg_port_specs = NULL; /* the -p argument each binding came from, for errors */
 static size_t arg_n_ports = 0;
 static bool arg_publish_all = false;
+static bool arg_interactive = false, arg_tty = false;
 
 static void args_free(void) {
         arg_env = strv_free(arg_env);
@@ -95,6 +97,8 @@ static void help(bool run) {
                "      --entrypoint CMD         Override the image's entrypoint (drops its CMD; \"\" "
                "resets)\n"
                "  -h, --hostname NAME          Container host name (default: the first 12 ID digits)\n"
+               "  -i, --interactive            (run) Connect this stdin (and stdout, stderr) to the "
+               "container\n"
                "      --init                   Run a minimal init as PID 1 that reaps zombies\n"
                "  -l, --label KEY=VAL          Set a label\n"
                "      --mount SPEC             type=bind,source=PATH,target=PATH[,readonly] or\n"
@@ -112,14 +116,16 @@ static void help(bool run) {
                "      --stop-signal SIGNAL     Signal that stops the container (default SIGTERM)\n"
                "      --stop-timeout SECONDS   Time to wait after the stop signal before SIGKILL (default "
                "10)\n"
+               "  -t, --tty                    (run) Give the container a terminal, relayed to this one;\n"
+               "                               ctrl-p ctrl-q detaches\n"
                "  -u, --user USER[:GROUP]      User (name or UID) and group to run as\n"
                "  -v, --volume SRC:DST[:ro|rw] Bind mount a host path (absolute, or ./ ../ relative)\n"
                "  -w, --workdir DIR            Working directory inside the container\n"
                "      --help                   Show this help\n");
         confine_help();
         printf("\n"
-               "Not supported yet: UDP ports (-p .../udp), -i/--interactive, -t/--tty, named volumes,\n"
-               "--network bridge.\n");
+               "Not supported yet: UDP ports (-p .../udp), named volumes, --network bridge, -i/-t with -d\n"
+               "(berth attach).\n");
 }
 
 static int stat_bind_source(const char *verb, const ContainerMount *m) {
@@ -423,8 +429,11 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                         arg_publish_all = true;
                         break;
                 case 'i':
+                        arg_interactive = true;
+                        break;
                 case 't':
-                        return -cli_usage_error(verb, "-i/--interactive and -t/--tty are not supported yet");
+                        arg_tty = true;
+                        break;
                 case ARG_HELP:
                         help(run);
                         return 0;
@@ -453,6 +462,10 @@ static int parse_argv(bool run, int argc, char *argv[]) {
         r = confine_check(verb, arg_network);
         if (r < 0)
                 return r;
+        if ((arg_interactive || arg_tty) && (!run || arg_detach))
+                return -cli_usage_error(verb,
+                        "-i/--interactive and -t/--tty work with 'berth run' in the foreground only ('berth "
+                        "attach' is not supported yet)");
         if (arg_rm && restart_set && arg_restart != RESTART_NO)
                 return -cli_usage_error(verb, "conflicting options: --restart %s and --rm",
                         restart_policy_to_string(arg_restart));
@@ -565,6 +578,8 @@ static int build_container(ImageRecord *img, const char *image_arg, char **cmd_a
         c->restart_policy = arg_restart;
         c->restart_max = arg_restart_max;
         c->init = arg_init;
+        c->tty = arg_tty;
+        c->open_stdin = arg_interactive;
         /* `run --rm` in the foreground removes the container itself after reading the exit code; in the
          * background berth-runtime's ExecStopPost= does it */
         c->auto_remove = arg_rm && arg_detach;
@@ -1202,6 +1217,7 @@ int verb_run(int argc, char *argv[]) {
         sd_journal *j = NULL;
         struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term;
         bool stop_sent = false, kill_sent = false;
+        pid_t stdio_helper = 0;
         UnitState s = {};
         int r, root_fd, ret;
 
@@ -1209,6 +1225,10 @@ int verb_run(int argc, char *argv[]) {
         if (r <= 0) {
                 args_free();
                 return -r;
+        }
+        if (arg_tty && arg_interactive && !isatty(STDIN_FILENO)) {
+                args_free();
+                return log_error("the input device is not a TTY"), EXIT_CMD_FAILED;
         }
         r = cli_open_store_and_bus(&store, &bus, EXIT_USAGE);
         if (r == 0)
@@ -1256,6 +1276,14 @@ int verb_run(int argc, char *argv[]) {
         (void) sigaction(SIGINT, &sa, &old_int);
         (void) sigaction(SIGTERM, &sa, &old_term);
 
+        if (c->tty || c->open_stdin) {
+                stdio_helper = run_stdio_begin(c->name, c->tty, c->open_stdin);
+                if (stdio_helper < 0) {
+                        ret = (log_error_errno(stdio_helper, "Failed to set up the terminal hand-over: %m"),
+                                EXIT_USAGE);
+                        goto finish;
+                }
+        }
         r = container_unit_start(bus, unit, &error);
         if (r < 0) {
                 ret = (log_error("Failed to start '%s': %s", unit,
@@ -1310,6 +1338,11 @@ int verb_run(int argc, char *argv[]) {
                 }
                 if (streq(s.active_state, "inactive") || streq(s.active_state, "failed"))
                         break;
+                if (stdio_helper > 0 && run_stdio_detached(stdio_helper)) {
+                        /* ctrl-p ctrl-q: the container goes on without us, as after docker run -it */
+                        ret = 0;
+                        goto finish;
+                }
                 r = wait_journal_or_unit(bus, j, wait_ms);
                 /* +2 ms steps for a while (short containers end within ~100 ms), then doubling to 500 ms */
                 wait_ms = wait_ms < 20 ? wait_ms + 2 : MIN(wait_ms * 2, 500);
@@ -1318,6 +1351,10 @@ int verb_run(int argc, char *argv[]) {
                                 EXIT_CMD_FAILED);
                         goto finish;
                 }
+        }
+        if (stdio_helper > 0) {
+                run_stdio_end(c->name, stdio_helper);
+                stdio_helper = 0;
         }
         /* the unit is gone; make journald write out what it still holds, then print the rest */
         if (journal_synchronize() < 0)
@@ -1330,6 +1367,8 @@ int verb_run(int argc, char *argv[]) {
                 ret = EXIT_CMD_FAILED;
 
 finish:
+        if (stdio_helper > 0)
+                run_stdio_end(c->name, stdio_helper);
         (void) sigaction(SIGINT, &old_int, NULL);
         (void) sigaction(SIGTERM, &old_term, NULL);
         sd_journal_close(j);

@@ -25,6 +25,7 @@
 #include "exit-status.h"
 #include "fd-util.h"
 #include "mount-util.h"
+#include "stdio-handover.h"
 #include "string-util.h"
 #include "syscall-shims.h"
 
@@ -54,6 +55,8 @@ static const char *const child_stage_table[_CHILD_STAGE_MAX] = {
         [CHILD_STAGE_GROUP_NOT_FOUND] = "look up group",
         [CHILD_STAGE_USER_SPEC] = "parse user",
         [CHILD_STAGE_USERNS] = "join the container's user namespace",
+        [CHILD_STAGE_STDIO] = "connect standard input and output",
+        [CHILD_STAGE_TTY] = "set up the terminal",
         [CHILD_STAGE_NO_NEW_PRIVS] = "set no_new_privs",
         [CHILD_STAGE_SECCOMP] = "load seccomp filter",
         [CHILD_STAGE_CAPS] = "drop capabilities",
@@ -331,6 +334,35 @@ static int read_only_path(int root_fd, const char *path) {
         return remount_read_only(root_fd, path);
 }
 
+/* -t: a pty of the container's own devpts as our controlling terminal and stdio; the master goes to
+ * `berth run` over the handover socket */
+static int tty_setup(const ChildSpec *spec, uid_t uid) {
+        _cleanup_close_ int master = -EBADF, peer = -EBADF;
+        struct winsize ws = { .ws_row = spec->tty_rows, .ws_col = spec->tty_cols };
+        StdioHandover msg = { .mode = 't' };
+        int unlock = 0, r;
+
+        master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0)
+                return -errno;
+        if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+                return -errno;
+        peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (peer < 0)
+                return -errno;
+        if (ws.ws_row > 0 && ws.ws_col > 0)
+                (void) ioctl(peer, TIOCSWINSZ, &ws);
+        if (fchown(peer, uid + spec->tty_uid_shift, (gid_t) -1) < 0 || ioctl(peer, TIOCSCTTY, 0) < 0)
+                return -errno;
+        for (int i = 0; i < 3; i++)
+                if (dup2(peer, i) < 0)
+                        return -errno;
+        r = stdio_handover_send(spec->tty_sock, &msg, &master, 1);
+        if (r < 0)
+                return r;
+        return 0;
+}
+
 /* Confinement, the last steps before the user switch (see confine.h) */
 static void confine(const ChildSpec *spec) {
         static const ChildStage stages[] = {
@@ -372,7 +404,7 @@ _noreturn_ void child_run(const ChildSpec *spec) {
 
         /* The stream has to be connected while the host's /run is visible. Without journald stderr stays as
          * it is. */
-        if (spec->journal_identifier)
+        if (spec->journal_identifier && spec->stdio_fds[2] < 0 && spec->tty_sock < 0)
                 stderr_fd = journal_stream_open(spec->journal_identifier, spec->unit);
 
         /* Everything below ROOT is ours, trusted; the overlay's paths are relative to it, which keeps the
@@ -473,6 +505,14 @@ _noreturn_ void child_run(const ChildSpec *spec) {
                 while (spec->env[n])
                         n++;
                 spec->env[n] = home_env; /* the spare slot */
+        }
+        for (int i = 0; i < 3; i++)
+                if (spec->stdio_fds[i] >= 0 && dup2(spec->stdio_fds[i], i) < 0)
+                        child_fail(spec, CHILD_STAGE_STDIO, -errno, 0);
+        if (spec->tty_sock >= 0) {
+                r = tty_setup(spec, u.uid);
+                if (r < 0)
+                        child_fail(spec, CHILD_STAGE_TTY, r, 0);
         }
         confine(spec);
         if (setgroups(u.n_groups, u.groups) < 0)

@@ -38,6 +38,8 @@ typedef enum ChildStage {
         CHILD_STAGE_GROUP_NOT_FOUND,
         CHILD_STAGE_USER_SPEC,
         CHILD_STAGE_USERNS,
+        CHILD_STAGE_STDIO,
+        CHILD_STAGE_TTY,
         CHILD_STAGE_NO_NEW_PRIVS,
         CHILD_STAGE_SECCOMP,
         CHILD_STAGE_CAPS,
@@ -107,6 +109,10 @@ typedef struct ChildSpec {
         const char *const *read_only_paths;
         bool read_only_root;
         Confinement confine; /* rlimits, no_new_privs, seccomp, capabilities */
+        int stdio_fds[3]; /* -i: stdin, stdout, stderr from `berth run` (-EBADF: the unit's own) */
+        int tty_sock; /* -t: where to send the pty master (-EBADF: no pty) */
+        unsigned short tty_rows, tty_cols;
+        uint32_t tty_uid_shift; /* --userns=auto: the host ID of the container's root, for the pty's owner */
         const char *journal_identifier; /* stderr stream; NULL keeps stderr */
         const char *unit; /* "berth@NAME.service", for the stream */
         int error_fd;

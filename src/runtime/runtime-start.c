@@ -12,6 +12,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +29,7 @@
 #include "mount-util.h"
 #include "runtime-child.h"
 #include "seccomp-profile.h"
+#include "stdio-handover.h"
 #include "string-util.h"
 #include "strv.h"
 #include "syscall-shims.h"
@@ -65,6 +68,9 @@ static void start_context_done(StartContext *s) {
         strv_free(s->sysctls);
         free(s->seccomp);
         safe_close(s->userns_fd);
+        for (size_t i = 0; i < 3; i++)
+                safe_close(s->spec.stdio_fds[i]);
+        safe_close(s->spec.tty_sock);
         for (size_t i = 0; i < s->n_lower; i++)
                 safe_close(s->lower_fds[i]);
         free(s->lower_fds);
@@ -788,6 +794,40 @@ static int build_spec(const char *root, int root_fd, StartContext *ctx, char **r
         return 0;
 }
 
+/* -i/-t: `berth run` listens on the handover socket while it starts us and sends its stdio, or asks for a
+ * pty (stdio-handover.h). Without anyone listening (`berth start`, a restart by systemd), the container
+ * keeps the unit's stdio: /dev/null and the journal. */
+static void stdio_connect(StartContext *ctx) {
+        const Container *c = ctx->container;
+        _cleanup_close_ int sock = -EBADF;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        StdioHandover msg;
+        size_t n = 0;
+        int r;
+
+        if (!c->tty && !c->open_stdin)
+                return;
+        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), STDIO_HANDOVER_DIR "/%s.sock", c->name) >=
+                sizeof(sa.sun_path))
+                return;
+        sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (sock < 0 || connect(sock, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                log_debug_errno(-errno, "No terminal or stdio to take over at '%s': %m", sa.sun_path);
+                return;
+        }
+        r = stdio_handover_recv(sock, 5000, &msg, ctx->spec.stdio_fds, &n);
+        if (r < 0) {
+                log_debug_errno(r, "Failed to take over the caller's terminal or stdio: %m");
+                return;
+        }
+        if (msg.mode == 't') {
+                ctx->spec.tty_sock = TAKE_FD(sock);
+                ctx->spec.tty_rows = msg.size.ws_row;
+                ctx->spec.tty_cols = msg.size.ws_col;
+                ctx->spec.tty_uid_shift = c->userns_auto ? c->userns_host_id : 0;
+        }
+}
+
 /* container_load(), with the reason when the config is malformed */
 static int load_config(int root_fd, const char *name, Container **ret, char **reterr_msg) {
         _cleanup_free_ char *path = strjoin("containers/", name, "/config.json"), *text = NULL;
@@ -973,7 +1013,10 @@ static int spawn(StartContext *ctx, pid_t *ret_pid, int *ret_record_fd, int *ret
 }
 
 int runtime_start(const char *root, const char *name, int *reterr_exit_code, char **reterr_msg) {
-        _cleanup_(start_context_done) StartContext ctx = { .userns_fd = -EBADF };
+        _cleanup_(start_context_done) StartContext ctx = {
+                .userns_fd = -EBADF,
+                .spec = { .stdio_fds = { -EBADF, -EBADF, -EBADF }, .tty_sock = -EBADF },
+        };
         _cleanup_(container_state_done) ContainerState st = {};
         _cleanup_free_ char *msg = NULL;
         _cleanup_close_ int root_fd = -EBADF;
@@ -1004,6 +1047,8 @@ int runtime_start(const char *root, const char *name, int *reterr_exit_code, cha
         }
         if (r >= 0)
                 r = build_spec(root, root_fd, &ctx, &msg);
+        if (r >= 0)
+                stdio_connect(&ctx);
         if (r >= 0) {
                 r = spawn(&ctx, &pid, &record_fd, &go_fd, &rec, &failed);
                 if (r >= 0 && failed) {

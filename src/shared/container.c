@@ -394,6 +394,10 @@ int container_to_json(const Container *c, char **ret) {
                 return -ENOMEM;
         r = json_add_string(config, "Hostname", c->hostname);
         if (r >= 0)
+                r = json_add(config, "Tty", json_object_new_boolean(c->tty));
+        if (r >= 0)
+                r = json_add(config, "OpenStdin", json_object_new_boolean(c->open_stdin));
+        if (r >= 0)
                 r = json_add_string(config, "User", c->user ?: "");
         if (r >= 0)
                 r = add_strv(config, "Env", c->env);
@@ -810,6 +814,8 @@ int container_from_json(const char *text, size_t size, Container **ret, const ch
         if (!isempty(c->working_dir) && !path_is_safe_absolute(c->working_dir))
                 FAIL("Config.WorkingDir must be an absolute path without '..'");
         c->stop_timeout = json_get_int64(config, "StopTimeout", 10);
+        c->tty = get_bool(config, "Tty");
+        c->open_stdin = get_bool(config, "OpenStdin");
         labels = member(config, "Labels");
         if (labels && !json_object_is_type(labels, json_type_object))
                 FAIL("Config.Labels must be an object");

@@ -159,6 +159,8 @@ typedef struct Container {
         int64_t restart_max; /* on-failure:N, 0 = unlimited */
         bool auto_remove; /* --rm */
         bool init; /* --init */
+        bool tty; /* -t: PID 1 gets a pty of the container's devpts, relayed by `berth run` */
+        bool open_stdin; /* -i: PID 1 gets `berth run`'s stdin (and stdout, stderr) */
         ContainerMount *mounts;
         size_t n_mounts;
         PortBinding *ports; /* -p, in the order given */

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include "fd-util.h"
 #include "fileio.h"
 #include "proc-util.h"
+#include "stdio-handover.h"
 #include "string-util.h"
 #include "strv.h"
 #include "terminal-util.h"
@@ -246,6 +248,46 @@ TEST(loop_write) {
         safe_close(p[1]);
 }
 
+TEST(stdio_handover) {
+        StdioHandover msg = { .mode = 'i' }, got = {};
+        int sv[2], fds[3], pipefd[2];
+        size_t n = 9;
+        char c = 0;
+
+        ASSERT_OK(RET_NERRNO(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)));
+        ASSERT_OK(RET_NERRNO(pipe2(pipefd, O_CLOEXEC)));
+        /* three fds across; the received read end reads what the original write end wrote */
+        ASSERT_OK(stdio_handover_send(sv[0], &msg, (int[]){ pipefd[0], pipefd[0], pipefd[1] }, 3));
+        ASSERT_OK(stdio_handover_recv(sv[1], 1000, &got, fds, &n));
+        ASSERT_EQ(got.mode, 'i');
+        ASSERT_EQ(n, 3u);
+        ASSERT_EQ(write(pipefd[1], "x", 1), 1);
+        ASSERT_EQ(read(fds[0], &c, 1), 1);
+        ASSERT_EQ(c, 'x');
+        ASSERT_TRUE(fcntl(fds[0], F_GETFD) & FD_CLOEXEC);
+        for (int i = 0; i < 3; i++)
+                safe_close(fds[i]);
+
+        /* a message without fds, with the window size */
+        msg = (StdioHandover){ .mode = 't', .size = { .ws_row = 33, .ws_col = 101 } };
+        ASSERT_OK(stdio_handover_send(sv[0], &msg, NULL, 0));
+        ASSERT_OK(stdio_handover_recv(sv[1], 1000, &got, fds, &n));
+        ASSERT_EQ(n, 0u);
+        ASSERT_EQ(got.size.ws_col, 101);
+        ASSERT_EQ(fds[0], -EBADF);
+
+        /* garbage and timeouts */
+        ASSERT_EQ(send(sv[0], "zz", 2, 0), 2);
+        ASSERT_ERROR(stdio_handover_recv(sv[1], 1000, &got, fds, &n), EBADMSG);
+        ASSERT_ERROR(stdio_handover_recv(sv[1], 10, &got, fds, &n), ETIMEDOUT);
+        ASSERT_ERROR(stdio_handover_send(sv[0], &msg, fds, 4), EINVAL);
+        safe_close(sv[0]);
+        ASSERT_ERROR(stdio_handover_recv(sv[1], 1000, &got, fds, &n), ECONNRESET);
+        safe_close(sv[1]);
+        safe_close(pipefd[0]);
+        safe_close(pipefd[1]);
+}
+
 int main(void) {
         RUN(strings);
         RUN(strv);
@@ -257,5 +299,6 @@ int main(void) {
         RUN(exec_path);
         RUN(detach_keys);
         RUN(loop_write);
+        RUN(stdio_handover);
         return 0;
 }
