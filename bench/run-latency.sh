@@ -12,48 +12,8 @@
 # and, for 10 idle `sleep 3600` containers, the resident processes per container that are not the
 # container's own (berth: none by design; podman: conmon) and their PSS.
 set -euo pipefail
-src=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$src/build}
-runs=${BENCH_RUNS:-20}
-
-if [ "$(id -u)" != 0 ]; then echo "bench: run as root" >&2; exit 1; fi
-need=()
-for p in podman runc conmon hyperfine curl; do command -v $p >/dev/null || need+=("$p"); done
-if [ ${#need[@]} -gt 0 ]; then
-        # keep maintainer scripts from starting daemons on this machine
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends podman runc conmon \
-                catatonit containernetworking-plugins fuse-overlayfs slirp4netns uidmap hyperfine curl >/dev/null
-        rm -f /usr/sbin/policy-rc.d
-fi
-[ -x "$build/src/cli/berth" ] || { meson setup "$build" "$src" >/dev/null; }
-meson compile -C "$build" >/dev/null
-
-work=$(mktemp -d /tmp/berth-bench.XXXXXX)
-th=$src/tests/testhost/th
-d=
-cleanup() { [ -z "$d" ] || "$th" "$d" destroy || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-mkdir -p "$work/stage/root" "$work/varlib"
-meson install -C "$build" --no-rebuild --destdir "$work/stage" >/dev/null
-"$src/tools/demo-image.sh" "$work/stage/root/demo.tar.gz"
-d=$(mktemp -d /tmp/th.XXXXXX)
-"$th" "$d" up --net private --bind "$work/varlib:/var/lib/berth:rw" >/dev/null
-"$th" "$d" copy-in "$work/stage" /
-x() { "$th" "$d" exec "$@"; }
-x systemctl daemon-reload
-x sh -c 'mkdir -p /etc/containers && printf "[containers]\npids_limit = 0\n[engine]\nruntime = \"runc\"\ncgroup_manager = \"systemd\"\n" >/etc/containers/containers.conf'
-x berth import /root/demo.tar.gz berth-demo >/dev/null
-x podman import -q /root/demo.tar.gz localhost/berth-demo >/dev/null
-
-# median in ms of one command, by hyperfine's JSON export
-median() {
-        local json
-        json=$(x sh -c "hyperfine -N -w 3 -r $runs --export-json /tmp/h.json $(printf '%q' "$1") >/dev/null 2>&1 && cat /tmp/h.json")
-        python3 -c 'import json,sys; print("%.1f" % (json.loads(sys.stdin.read())["results"][0]["median"]*1000))' <<<"$json"
-}
+. "$(dirname "$0")/lib.sh"
+bench_setup "${1:-$bench_src/build}"
 
 declare -A ms
 ms[unshare]=$(median 'unshare -fp --mount-proc true')
@@ -89,7 +49,6 @@ for p in $conmon_pids; do
 done
 x sh -c 'for i in $(seq 1 10); do berth rm -f sleeper$i >/dev/null; podman rm -f -t 0 psleeper$i >/dev/null; done'
 
-ratio() { python3 -c "print('%.3f' % ($1 / $2))"; }
 cat <<REPORT
 
 berth start latency (median of $runs runs, ms), inside one test host:
