@@ -40,14 +40,17 @@ int stdio_handover_send(int sock, const StdioHandover *msg, const int *fds, size
         return k == (ssize_t) sizeof(*msg) ? 0 : -EIO;
 }
 
-int stdio_handover_recv(int sock, int timeout_ms, StdioHandover *ret_msg, int ret_fds[static 3], size_t *ret_n) {
+int stdio_handover_recv(int sock, int timeout_ms, StdioHandover *ret_msg, int ret_fds[static 3],
+        size_t *ret_n) {
         union {
                 struct cmsghdr align;
                 char buf[CMSG_SPACE(3 * sizeof(int))];
         } control = {};
         StdioHandover msg = {};
         struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+        struct msghdr mh = { .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = control.buf,
                 .msg_controllen = sizeof(control.buf) };
         struct pollfd p = { .fd = sock, .events = POLLIN };
         size_t n = 0;

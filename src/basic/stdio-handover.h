@@ -25,4 +25,5 @@ int stdio_handover_send(int sock, const StdioHandover *msg, const int *fds, size
 
 /* Receives a message and up to 3 fds (the others set to -EBADF), waiting at most timeout_ms. -EBADMSG for a
  * malformed message; the fds of one are closed. */
-int stdio_handover_recv(int sock, int timeout_ms, StdioHandover *ret_msg, int ret_fds[static 3], size_t *ret_n);
+int stdio_handover_recv(int sock, int timeout_ms, StdioHandover *ret_msg, int ret_fds[static 3],
+        size_t *ret_n);
