@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "digest.h"
 
+#include <errno.h>
+
 #include <openssl/evp.h>
 
+#include "image-dl.h"
 #include "string-util.h"
 
 struct Sha256 {
@@ -14,6 +17,8 @@ Sha256 *sha256_new(void) {
 
         if (!s)
                 return NULL;
+        if (dlopen_libcrypto() < 0)
+                return sha256_free(s);
         s->ctx = EVP_MD_CTX_new();
         if (!s->ctx || EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL) != 1)
                 return sha256_free(s);
@@ -37,18 +42,25 @@ void sha256_final_digest(Sha256 *s, char out[static DIGEST_STRING_MAX]) {
 Sha256 *sha256_free(Sha256 *s) {
         if (!s)
                 return NULL;
-        EVP_MD_CTX_free(s->ctx);
+        if (s->ctx)
+                EVP_MD_CTX_free(s->ctx);
         free(s);
         return NULL;
 }
 
-void sha256_digest_of(const void *data, size_t size, char out[static DIGEST_STRING_MAX]) {
+int sha256_digest_of(const void *data, size_t size, char out[static DIGEST_STRING_MAX]) {
         unsigned char md[32];
         unsigned len = 0;
+        int r;
 
-        (void) EVP_Digest(data, size, md, &len, EVP_sha256(), NULL);
+        r = dlopen_libcrypto();
+        if (r < 0)
+                return r;
+        if (EVP_Digest(data, size, md, &len, EVP_sha256(), NULL) != 1)
+                return -EIO;
         memcpy(out, "sha256:", 7);
         hexencode(md, sizeof(md), out + 7);
+        return 0;
 }
 
 bool digest_is_valid(const char *s) {

@@ -18,7 +18,8 @@ void sha256_final_digest(Sha256 *s, char out[static DIGEST_STRING_MAX]);
 Sha256 *sha256_free(Sha256 *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Sha256 *, sha256_free);
 
-void sha256_digest_of(const void *data, size_t size, char out[static DIGEST_STRING_MAX]);
+/* -ELIBACC when libcrypto cannot be loaded. */
+int sha256_digest_of(const void *data, size_t size, char out[static DIGEST_STRING_MAX]);
 
 /* True for exactly "sha256:" followed by 64 lowercase hex digits: the only form allowed near a path. */
 bool digest_is_valid(const char *s);

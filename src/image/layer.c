@@ -18,6 +18,7 @@
 
 #include "fd-util.h"
 #include "fileio.h"
+#include "image-dl.h"
 #include "log.h"
 #include "macro.h"
 #include "string-util.h"
@@ -917,6 +918,12 @@ int layer_extract(int input_fd, int dir_fd, LayerExtractFlags flags, LayerExtrac
                 return -errno;
         if (!S_ISDIR(st.st_mode))
                 return -ENOTDIR;
+        r = dlopen_libarchive();
+        if (r < 0) {
+                if (reterr_msg)
+                        *reterr_msg = strdup("libarchive (" LIBARCHIVE_SONAME ") could not be loaded");
+                return r;
+        }
 
         x = calloc(1, sizeof(Extractor));
         if (!x)

@@ -197,14 +197,17 @@ int image_store_put_blob(ImageStore *s, const void *data, size_t size, char ret_
         _cleanup_close_ int dfd = -EBADF;
         struct stat st;
 
-        sha256_digest_of(data, size, digest);
+        int r = sha256_digest_of(data, size, digest);
+
+        if (r < 0)
+                return r;
         dfd = openat(s->root_fd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return -errno;
         /* content-addressed: an existing blob of the right size is the same blob */
         if (fstatat(dfd, digest + 7, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
                 (size_t) st.st_size != size) {
-                int r = write_file_atomic_at(dfd, digest + 7, data, size, 0644);
+                r = write_file_atomic_at(dfd, digest + 7, data, size, 0644);
                 if (r < 0)
                         return r;
         }
@@ -225,7 +228,9 @@ int image_store_read_blob(ImageStore *s, const char *digest, size_t max_size, ch
         r = read_full_file_at(s->root_fd, path, max_size, &data, &size);
         if (r < 0)
                 return r;
-        sha256_digest_of(data, size, actual);
+        r = sha256_digest_of(data, size, actual);
+        if (r < 0)
+                return r;
         if (!streq(actual, digest))
                 return -EBADMSG;
         if (ret_size)
