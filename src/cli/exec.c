@@ -220,7 +220,7 @@ int verb_exec(int argc, char *argv[]) {
         _cleanup_free_ char *name = NULL, *unit = NULL;
         _cleanup_strv_free_ char **args = NULL;
         const char *helper;
-        UnitState s;
+        uint32_t main_pid = 0;
         int r;
 
         r = parse_argv(argc, argv);
@@ -242,16 +242,16 @@ int verb_exec(int argc, char *argv[]) {
         unit = container_unit_name(name);
         if (!unit)
                 return log_error_errno(-ENOMEM, "Out of memory"), EXIT_CMD_FAILED;
-        r = bus_get_unit_state(bus, unit, &s, &error);
+        r = bus_get_unit_main_pid(bus, unit, &main_pid, &error);
         if (r < 0)
                 return log_error("Failed to get the state of '%s': %s", unit,
                                error.message ?: strerror(-ERRNO_VALUE(r))),
                        EXIT_CMD_FAILED;
-        if (!unit_state_is_running(&s) || s.main_pid == 0)
+        if (main_pid == 0)
                 return log_error("container %s is not running", name), EXIT_CMD_FAILED;
 
         helper = getenv("BERTH_EXEC") ?: BERTH_LIBEXECDIR "/berth-exec";
-        r = helper_argv(helper, unit, c, s.main_pid, argv + optind + 1, &args);
+        r = helper_argv(helper, unit, c, main_pid, argv + optind + 1, &args);
         if (r < 0)
                 return log_error_errno(r, "Out of memory"), EXIT_CMD_FAILED;
         if (log_get_level() >= LOG_DEBUG)

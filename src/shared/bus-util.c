@@ -221,6 +221,38 @@ int bus_get_loaded_unit_state(sd_bus *bus, const char *unit, UnitState *ret, sd_
         return r < 0 ? r : 1;
 }
 
+int bus_get_unit_main_pid(sd_bus *bus, const char *unit, uint32_t *ret_pid, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *active = NULL;
+        const char *path;
+        uint32_t pid = 0;
+        int r;
+
+        /* GetUnit, not LoadUnit: a unit that is not loaded runs nothing */
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                "org.freedesktop.systemd1.Manager", "GetUnit", NULL, &reply, "s", unit);
+        if (r < 0) {
+                *ret_pid = 0;
+                return 0;
+        }
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path,
+                "org.freedesktop.systemd1.Unit", "ActiveState", error, &active);
+        if (r < 0)
+                return r;
+        if (streq(active, "active") || streq(active, "reloading") || streq(active, "deactivating") ||
+                streq(active, "activating")) {
+                r = sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path,
+                        "org.freedesktop.systemd1.Service", "MainPID", error, 'u', &pid);
+                if (r < 0)
+                        return r;
+        }
+        *ret_pid = pid;
+        return 0;
+}
+
 bool unit_state_is_running(const UnitState *s) {
         return streq(s->active_state, "active") || streq(s->active_state, "reloading") ||
                 streq(s->active_state, "deactivating") ||
