@@ -222,33 +222,19 @@ int bus_get_loaded_unit_state(sd_bus *bus, const char *unit, UnitState *ret, sd_
 }
 
 int bus_get_unit_main_pid(sd_bus *bus, const char *unit, uint32_t *ret_pid, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *active = NULL;
-        const char *path;
+        _cleanup_free_ char *path = NULL;
         uint32_t pid = 0;
         int r;
 
-        /* GetUnit, not LoadUnit: a unit that is not loaded runs nothing */
-        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                "org.freedesktop.systemd1.Manager", "GetUnit", NULL, &reply, "s", unit);
-        if (r < 0) {
-                *ret_pid = 0;
-                return 0;
-        }
-        r = sd_bus_message_read(reply, "o", &path);
+        /* one Get on the unit's object: systemd loads an instance on first reference, and one that is not
+         * running has MainPID 0 */
+        r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
         if (r < 0)
                 return r;
-        r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path,
-                "org.freedesktop.systemd1.Unit", "ActiveState", error, &active);
+        r = sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path,
+                "org.freedesktop.systemd1.Service", "MainPID", error, 'u', &pid);
         if (r < 0)
                 return r;
-        if (streq(active, "active") || streq(active, "reloading") || streq(active, "deactivating") ||
-                streq(active, "activating")) {
-                r = sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path,
-                        "org.freedesktop.systemd1.Service", "MainPID", error, 'u', &pid);
-                if (r < 0)
-                        return r;
-        }
         *ret_pid = pid;
         return 0;
 }

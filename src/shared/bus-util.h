@@ -45,8 +45,9 @@ int bus_get_loaded_unit_state(sd_bus *bus, const char *unit, UnitState *ret, sd_
 /* True while the unit's process is alive: active/reloading/deactivating, or activating after start. */
 bool unit_state_is_running(const UnitState *s);
 
-/* The main PID of a running (or starting, stopping) unit in three round trips, 0 when it runs nothing:
- * what `berth exec` needs, without the rest of bus_get_unit_state(). */
+/* The main PID of a unit in one round trip, 0 when it runs nothing: what `berth exec` needs (berth-exec
+ * then checks that the PID still is the unit's container init), without the rest of
+ * bus_get_unit_state(). */
 int bus_get_unit_main_pid(sd_bus *bus, const char *unit, uint32_t *ret_pid, sd_bus_error *error);
 
 /* Jobs: a BusJobWaiter watches the manager's JobRemoved signal, so a job queued through it can be waited
