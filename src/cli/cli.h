@@ -68,6 +68,7 @@ int verb_kill(int argc, char *argv[]);
 int verb_rm(int argc, char *argv[]);
 int verb_wait(int argc, char *argv[]);
 int verb_update(int argc, char *argv[]);
+int verb_attach(int argc, char *argv[]);
 int verb_stats(int argc, char *argv[]);
 int verb_rename(int argc, char *argv[]);
 int verb_ps(int argc, char *argv[]);

@@ -116,16 +116,18 @@ static void help(bool run) {
                "      --stop-signal SIGNAL     Signal that stops the container (default SIGTERM)\n"
                "      --stop-timeout SECONDS   Time to wait after the stop signal before SIGKILL (default "
                "10)\n"
-               "  -t, --tty                    (run) Give the container a terminal, relayed to this one;\n"
-               "                               ctrl-p ctrl-q detaches\n"
+               "  -t, --tty                    Give the container a terminal, relayed to this one (run), "
+               "or\n"
+               "                               kept for 'berth attach' (-d, create); ctrl-p ctrl-q "
+               "detaches\n"
                "  -u, --user USER[:GROUP]      User (name or UID) and group to run as\n"
                "  -v, --volume SRC:DST[:ro|rw] Bind mount a host path (absolute, or ./ ../ relative)\n"
                "  -w, --workdir DIR            Working directory inside the container\n"
                "      --help                   Show this help\n");
         confine_help();
         printf("\n"
-               "Not supported yet: UDP ports (-p .../udp), named volumes, --network bridge, -i/-t with -d\n"
-               "(berth attach).\n");
+               "Not supported yet: UDP ports (-p .../udp), named volumes, --network bridge, -i without -t\n"
+               "in the background.\n");
 }
 
 static int stat_bind_source(const char *verb, const ContainerMount *m) {
@@ -462,10 +464,10 @@ static int parse_argv(bool run, int argc, char *argv[]) {
         r = confine_check(verb, arg_network);
         if (r < 0)
                 return r;
-        if ((arg_interactive || arg_tty) && (!run || arg_detach))
+        if (arg_interactive && !arg_tty && (!run || arg_detach))
                 return -cli_usage_error(verb,
-                        "-i/--interactive and -t/--tty work with 'berth run' in the foreground only ('berth "
-                        "attach' is not supported yet)");
+                        "-i/--interactive without -t works with 'berth run' in the foreground only (a "
+                        "container with -t can be attached to later)");
         if (arg_rm && restart_set && arg_restart != RESTART_NO)
                 return -cli_usage_error(verb, "conflicting options: --restart %s and --rm",
                         restart_policy_to_string(arg_restart));
@@ -1226,7 +1228,7 @@ int verb_run(int argc, char *argv[]) {
                 args_free();
                 return -r;
         }
-        if (arg_tty && arg_interactive && !isatty(STDIN_FILENO)) {
+        if (arg_tty && arg_interactive && !arg_detach && !isatty(STDIN_FILENO)) {
                 args_free();
                 return log_error("the input device is not a TTY"), EXIT_CMD_FAILED;
         }

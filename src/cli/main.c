@@ -10,6 +10,7 @@
 #include "string-util.h"
 
 static const Verb verbs[] = {
+        { "attach", "Attach this terminal to a container started with -t", verb_attach },
         { "container", "Manage containers (ls, create, start, stop, rm, inspect, ...)", verb_container },
         { "create", "Create a new container", verb_create },
         { "exec", "Run a command in a running container", verb_exec },

@@ -365,6 +365,7 @@ static void container_help(void) {
 
 int verb_container(int argc, char *argv[]) {
         static const Verb sub[] = {
+                { "attach", NULL, verb_attach },
                 { "create", NULL, verb_create },
                 { "exec", NULL, verb_exec },
                 { "inspect", NULL, verb_container_inspect },

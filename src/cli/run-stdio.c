@@ -29,9 +29,7 @@ static int socket_path(const char *name, struct sockaddr_un *ret) {
         return 0;
 }
 
-/* Our terminal to the pty master and back until the container's side is gone (EIO), or ctrl-p ctrl-q.
- * Returns the helper's exit status. */
-static int relay(int master, bool interactive) {
+int terminal_relay(int master, bool interactive, bool hold_on_detach) {
         _cleanup_(terminal_restore) TerminalState term = {};
         _cleanup_close_ int sigfd = -EBADF;
         char in[4096 + 1], out[16384];
@@ -73,7 +71,8 @@ static int relay(int master, bool interactive) {
                         in_off = 0;
                         if (detach_keys_filter(buf, (size_t) MAX(n, 0), in, &in_len, &ctrl_p)) {
                                 terminal_restore(&term);
-                                terminal_hold_master(master);
+                                if (hold_on_detach)
+                                        terminal_hold_master(master);
                                 fputs("read escape sequence\n", stderr);
                                 return RUN_STDIO_DETACHED;
                         }
@@ -119,7 +118,7 @@ _noreturn_ static void helper(int listen_fd, bool tty, bool interactive) {
                 stdio_handover_recv(conn, 120 * 1000, &msg, master, &n) < 0 || n != 1)
                 _exit(1);
         (void) fcntl(master[0], F_SETFL, O_NONBLOCK);
-        _exit(relay(master[0], interactive));
+        _exit(terminal_relay(master[0], interactive, /* hold_on_detach= */ true));
 }
 
 pid_t run_stdio_begin(const char *name, bool tty, bool interactive) {

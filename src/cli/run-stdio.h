@@ -12,6 +12,11 @@
 
 #define RUN_STDIO_DETACHED 3 /* the helper's exit status after ctrl-p ctrl-q */
 
+/* Our terminal to a pty master and back until the container's side is gone (EIO): raw mode with
+ * interactive, window size changes, ctrl-p ctrl-q detaches (then, with hold_on_detach, a process of ours
+ * keeps the master open). Returns 0, RUN_STDIO_DETACHED, or 1 on errors and SIGTERM/SIGHUP. */
+int terminal_relay(int master, bool interactive, bool hold_on_detach);
+
 /* Listens at STDIO_HANDOVER_DIR/NAME.sock and forks the helper. Returns its PID, or a negative errno. */
 pid_t run_stdio_begin(const char *name, bool tty, bool interactive);
 

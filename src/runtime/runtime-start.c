@@ -30,6 +30,7 @@
 #include "runtime-child.h"
 #include "seccomp-profile.h"
 #include "stdio-handover.h"
+#include "tty-holder.h"
 #include "string-util.h"
 #include "strv.h"
 #include "syscall-shims.h"
@@ -812,7 +813,22 @@ static void stdio_connect(StartContext *ctx) {
                 return;
         sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (sock < 0 || connect(sock, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                int pair[2];
+
                 log_debug_errno(-errno, "No terminal or stdio to take over at '%s': %m", sa.sun_path);
+                /* -t in the background: the pty's master goes to a holder that `berth attach` talks to */
+                if (!c->tty || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+                        return;
+                if (tty_holder_start(c->name, pair[1]) < 0) {
+                        safe_close(pair[0]);
+                        safe_close(pair[1]);
+                        return;
+                }
+                safe_close(pair[1]);
+                ctx->spec.tty_sock = pair[0];
+                ctx->spec.tty_rows = 24;
+                ctx->spec.tty_cols = 80;
+                ctx->spec.tty_uid_shift = c->userns_auto ? c->userns_host_id : 0;
                 return;
         }
         r = stdio_handover_recv(sock, 5000, &msg, ctx->spec.stdio_fds, &n);

@@ -42,8 +42,8 @@ echo "PASS: run -i: pipes, binary-safe, end of input, stderr, exit status"
 out=$(th_exec berth run -t --rm berth-demo sh -c 'tty; stty size' </dev/null)
 [[ $out =~ /dev/pts/0 ]] || { echo "FAIL: -t: no pty of the container's devpts: $out"; exit 1; }
 expect 1 "the input device is not a TTY" run -it --rm berth-demo true
-expect 125 "work with 'berth run' in the foreground only" run -d -it berth-demo sh
-expect 125 "work with 'berth run' in the foreground only" create -t berth-demo sh
+expect 125 "-i/--interactive without -t works with 'berth run' in the foreground only" run -d -i berth-demo sh
+expect 125 "-i/--interactive without -t works with 'berth run' in the foreground only" create -i berth-demo sh
 out=$(th_exec script -qec 'stty cols 101 rows 33; berth run -it --rm berth-demo sh -c "stty size; tty; exit 4"; echo rc=$?' /dev/null </dev/null)
 assert_contains "$out" "33 101" "window size copied"
 assert_contains "$out" "rc=4" "exit status through -it"
@@ -83,7 +83,41 @@ assert_contains "$(screen)" "read escape sequence" "detach note"
 assert_eq active "$(th_exec systemctl is-active berth@tty2.service || true)" "the container keeps running"
 tmux_ kill-server
 th_exec berth rm -f tty2 >/dev/null
-assert_eq "" "$(th_exec berth ps -aq)" "nothing left"
 assert_eq "" "$(th_exec sh -c 'ls /run/berth/stdio 2>/dev/null || true')" "no handover sockets left"
 echo "PASS: ctrl-p ctrl-q detaches (0), the container keeps running"
+
+# --- run -itd and attach ----------------------------------------------------------------------------------
+b run -itd --name bg -e PS1=bg-prompt\# berth-demo sh
+assert_eq 0 "$rc" "run -itd: $out"
+[[ $out =~ ^[0-9a-f]{64}$ ]] || { echo "FAIL: run -itd printed '$out'"; exit 1; }
+wait_for 10 th_exec pgrep -x berth-tty || { echo "FAIL: no terminal holder for bg"; exit 1; }
+in_unit=$(th_exec sh -c 'grep -c "berth@bg.service" /proc/$(pgrep -x berth-tty)/cgroup')
+((in_unit > 0)) || { echo "FAIL: the holder is not in the unit"; exit 1; }
+# output while nobody is attached goes to the journal
+th_exec berth exec bg sh -c 'echo written-while-detached >/proc/1/fd/1'
+wait_for 10 eval '[[ $(th_exec berth logs bg) == *written-while-detached* ]]' ||
+        { echo "FAIL: detached output not in the logs: $(th_exec berth logs bg)"; exit 1; }
+tmux_ new-session -d -s a -x 90 -y 25 "sh -c 'berth attach bg; echo rc=\$?; sleep 600'"
+screen_a() { tmux_ capture-pane -p -t a; }
+shows_a() { [[ $(screen_a) == *"$1"* ]]; }
+sleep 0.5
+tmux_ send-keys -t a 'echo attached-$((6*7))' Enter
+wait_for 10 shows_a 'attached-42' || { echo "FAIL: attach: no echo: $(screen_a)"; exit 1; }
+tmux_ send-keys -t a C-p C-q
+wait_for 10 shows_a 'rc=0' || { echo "FAIL: attach: ctrl-p ctrl-q did not detach: $(screen_a)"; exit 1; }
+assert_eq active "$(th_exec systemctl is-active berth@bg.service || true)" "bg keeps running after detach"
+tmux_ kill-session -t a
+tmux_ new-session -d -s a -x 90 -y 25 "sh -c 'berth attach bg; echo rc=\$?; sleep 600'"
+sleep 0.5
+tmux_ send-keys -t a 'exit 3' Enter
+wait_for 10 shows_a 'rc=3' || { echo "FAIL: attach: exit 3 not returned: $(screen_a)"; exit 1; }
+tmux_ kill-server
+wait_for 10 eval '! th_exec pgrep -x berth-tty' || { echo "FAIL: the holder outlived the container"; exit 1; }
+expect 1 "You cannot attach to a stopped container" attach bg
+th_exec berth run -d --name notty berth-demo sleep 600 >/dev/null
+expect 1 "attach works for containers started with -t" attach notty
+expect 1 "No such container: nosuch" attach nosuch
+th_exec berth rm -f bg notty >/dev/null
+assert_eq "" "$(th_exec berth ps -aq)" "nothing left"
+echo "PASS: run -itd, output to the journal while detached, attach (typing, ctrl-p ctrl-q, exit 3), errors"
 echo "PASS: test-run-it"

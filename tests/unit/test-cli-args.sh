@@ -105,8 +105,12 @@ expect 125 "you must provide one or more flags" update web
 expect 125 "\"update\" requires at least 1 argument" update -m 10m
 expect 125 "--restart is not supported yet" update --restart always web
 expect 125 "invalid --format '{{.Foo'" stats --format '{{.Foo'
-expect 125 "work with 'berth run' in the foreground only" run -d -i img
-expect 125 "work with 'berth run' in the foreground only" create -t img
+expect 125 "-i/--interactive without -t works with 'berth run' in the foreground only" run -d -i img
+expect 125 "-i/--interactive without -t works with 'berth run' in the foreground only" create -i img
+expect 0 "Usage: berth attach [OPTIONS] CONTAINER" attach --help
+expect 0 "Usage: berth attach [OPTIONS] CONTAINER" container attach --help
+expect 125 "\"attach\" requires exactly 1 argument" attach
+expect 125 "only the default 'ctrl-p,ctrl-q'" attach --detach-keys ctrl-x web
 expect 1 "the input device is not a TTY" run -it img sh </dev/null
 
 # a broken tarball fails without leaving anything behind
