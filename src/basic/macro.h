@@ -63,3 +63,22 @@ static inline void freep(void *p) {
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
 }
+
+/* Runs LeakSanitizer's check now (and not again at exit) in sanitized builds; nothing otherwise. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define BERTH_HAVE_LSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define BERTH_HAVE_LSAN 1
+#endif
+#ifdef BERTH_HAVE_LSAN
+#include <sanitizer/lsan_interface.h>
+static inline void lsan_check_now(void) {
+        __lsan_do_leak_check();
+}
+#else
+static inline void lsan_check_now(void) {
+}
+#endif
