@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -10,6 +11,22 @@
 #define _noreturn_ __attribute__((noreturn))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define _warn_unused_result_ __attribute__((warn_unused_result))
+
+/* IN_SET(x, a, b, ...): x equals one of the (integer) values */
+#define IN_SET(x, ...)                                                                                      \
+        ({                                                                                                  \
+                const long _in_set_v[] = { __VA_ARGS__ };                                                   \
+                bool _in_set_found = false;                                                                 \
+                for (size_t _i = 0; _i < ELEMENTSOF(_in_set_v); _i++)                                       \
+                        if ((long) (x) == _in_set_v[_i])                                                    \
+                                _in_set_found = true;                                                       \
+                _in_set_found;                                                                              \
+        })
+
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 

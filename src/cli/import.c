@@ -201,7 +201,7 @@ int verb_import(int argc, char *argv[]) {
         if (cli_open_store(&store) < 0)
                 return EXIT_CMD_FAILED;
 
-        r = image_store_import_layer(store, fd, 0, &layer, &errmsg);
+        r = image_store_import_layer(store, fd, 0, NULL, &layer, &errmsg);
         if (r < 0) {
                 if (errmsg)
                         log_error("Failed to import '%s': %s", source, errmsg);

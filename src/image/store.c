@@ -268,8 +268,8 @@ static int read_json_at(int dirfd, const char *name, struct json_object **ret) {
         return json_parse(text, size, ret, NULL);
 }
 
-int image_store_import_layer(ImageStore *s, int input_fd, LayerExtractFlags flags, LayerExtractResult *ret,
-        char **reterr_msg) {
+int image_store_import_layer(ImageStore *s, int input_fd, LayerExtractFlags flags, const LayerExpect *expect,
+        LayerExtractResult *ret, char **reterr_msg) {
         _cleanup_free_ char *work = NULL, *final = NULL;
         _cleanup_close_ int work_fd = -EBADF, diff_fd = -EBADF;
         _cleanup_json_ struct json_object *meta = NULL;
@@ -318,6 +318,23 @@ int image_store_import_layer(ImageStore *s, int input_fd, LayerExtractFlags flag
         r = layer_extract(input_fd, diff_fd, flags, &res, reterr_msg);
         if (r < 0)
                 goto fail;
+        if (expect && expect->compressed_digest &&
+                !streq(expect->compressed_digest, res.compressed_digest)) {
+                r = -EBADMSG;
+                if (reterr_msg)
+                        *reterr_msg = asprintf_safe("layer digest mismatch: expected %s, got %s",
+                                expect->compressed_digest, res.compressed_digest);
+                goto fail;
+        }
+        if (expect && expect->diff_id && !streq(expect->diff_id, res.diff_id)) {
+                r = -EBADMSG;
+                if (reterr_msg)
+                        *reterr_msg =
+                                asprintf_safe("layer %s unpacks to diff_id %s, but the image config says %s",
+                                        expect->compressed_digest ?: "(imported)", res.diff_id,
+                                        expect->diff_id);
+                goto fail;
+        }
         /* Everything we wrote must be on disk before the layer is published. */
         if (syncfs(diff_fd) < 0) {
                 r = -errno;

@@ -60,10 +60,17 @@ int image_store_put_blob(ImageStore *s, const void *data, size_t size, char ret_
 /* Reads a blob and verifies its digest (-EBADMSG on mismatch, -ENOENT when missing). */
 int image_store_read_blob(ImageStore *s, const char *digest, size_t max_size, char **ret, size_t *ret_size);
 
+/* What a pulled layer must turn out to be: its digest as downloaded and its diff_id (either may be NULL). */
+typedef struct LayerExpect {
+        const char *compressed_digest;
+        const char *diff_id;
+} LayerExpect;
+
 /* Unpacks a layer tar stream from input_fd into a work dir and publishes it under layers/<diff_id>; if that
- * layer exists already, the new copy is dropped. */
-int image_store_import_layer(ImageStore *s, int input_fd, LayerExtractFlags flags, LayerExtractResult *ret,
-        char **reterr_msg);
+ * layer exists already, the new copy is dropped. With expect, a layer whose digests differ is never
+ * published: -EBADMSG and a message naming both digests. */
+int image_store_import_layer(ImageStore *s, int input_fd, LayerExtractFlags flags, const LayerExpect *expect,
+        LayerExtractResult *ret, char **reterr_msg);
 bool image_store_has_layer(ImageStore *s, const char *diff_id);
 
 /* Writes config as a blob and creates the image record for it (image ID = config digest), then points each

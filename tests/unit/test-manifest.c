@@ -129,7 +129,7 @@ static void test_manifest(void) {
 
         i = parse_ok("{\"schemaVersion\":2,\"mediaType\":\"" MEDIA_TYPE_OCI_INDEX "\",\"manifests\":["
                      "{\"digest\":\"" D1 "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":"
-                                         "\"arm\",\"variant\":\"v7\"}},"
+                     "\"arm\",\"variant\":\"v7\"}},"
                      "{\"digest\":\"" D2
                      "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}},"
                      "{\"digest\":\"" D3

@@ -37,11 +37,6 @@
 /* A path that does not exist: should a filter fail to stop mount(), the kernel refuses it anyway. */
 #define NO_SUCH_PATH "/nonexistent-berth-test-seccomp"
 
-static void *mfree(void *p) {
-        free(p);
-        return NULL;
-}
-
 static void assert_parse_error(const char *json, const char *expected) {
         _cleanup_(seccomp_profile_freep) SeccompProfile *p = NULL;
         _cleanup_free_ char *msg = NULL;

@@ -59,7 +59,7 @@ static void add_image(ImageStore *s, const char *seed, const char *ref, char id[
         LayerExtractResult res;
         char config[512];
 
-        ASSERT_OK(image_store_import_layer(s, fd, 0, &res, &msg));
+        ASSERT_OK(image_store_import_layer(s, fd, 0, NULL, &res, &msg));
         ASSERT_TRUE(image_store_has_layer(s, res.diff_id));
         make_config(res.diff_id, "2024-01-01T00:00:00Z", config, sizeof(config));
         ASSERT_OK(image_store_add_image(s, config, strlen(config), NULL, ref ? tags : NULL, id));
@@ -186,7 +186,7 @@ TEST(same_layer_unpacked_once) {
                 char config[512];
                 char *tags[] = { (char *) "docker.io/library/b:1", NULL };
 
-                ASSERT_OK(image_store_import_layer(s, fd, 0, &res, NULL));
+                ASSERT_OK(image_store_import_layer(s, fd, 0, NULL, &res, NULL));
                 make_config(res.diff_id, "2025-01-01T00:00:00Z", config, sizeof(config));
                 ASSERT_OK(image_store_add_image(s, config, strlen(config), NULL, tags, id2));
         }
@@ -338,7 +338,7 @@ TEST(killed_during_import) {
         ASSERT_OK(pid);
         if (pid == 0) {
                 safe_close(p[1]);
-                (void) image_store_import_layer(s, p[0], 0, NULL, NULL);
+                (void) image_store_import_layer(s, p[0], 0, NULL, NULL, NULL);
                 _exit(0);
         }
         safe_close(p[0]);
