@@ -86,8 +86,9 @@ int verb_pull(int argc, char *argv[]);
 int verb_login(int argc, char *argv[]);
 int verb_logout(int argc, char *argv[]);
 /* Pulls name (printing progress unless quiet) into the store; ret_id (may be NULL) gets the image ID.
- * Returns 0 or an exit code (1, or 125 for a bad reference or platform). */
-int cli_pull_image(const char *name, const char *platform, bool quiet, char ret_id[DIGEST_STRING_MAX]);
+ * Progress and result lines go to out. Returns 0 or an exit code (1, or 125 for a bad reference). */
+int cli_pull_image(const char *name, const char *platform, bool quiet, FILE *out,
+        char ret_id[DIGEST_STRING_MAX]);
 int verb_inspect(int argc, char *argv[]);
 int verb_image_inspect(int argc, char *argv[]);
 int verb_image(int argc, char *argv[]);

@@ -55,6 +55,8 @@ static const char **arg_port_specs = NULL; /* the -p argument each binding came 
 static size_t arg_n_ports = 0;
 static bool arg_publish_all = false;
 static bool arg_interactive = false, arg_tty = false;
+static const char *arg_pull = "missing"; /* --pull=always|missing|never */
+static const char *arg_platform = NULL;
 
 static void args_free(void) {
         arg_env = strv_free(arg_env);
@@ -257,6 +259,8 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                 ARG_RM,
                 ARG_STOP_SIGNAL,
                 ARG_STOP_TIMEOUT,
+                ARG_PULL,
+                ARG_PLATFORM,
                 ARG_HELP,
         };
 #define COMMON_OPTIONS                                                                                      \
@@ -270,6 +274,8 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                 { "restart", required_argument, NULL, ARG_RESTART }, { "rm", no_argument, NULL, ARG_RM },   \
                 { "stop-signal", required_argument, NULL, ARG_STOP_SIGNAL },                                \
                 { "stop-timeout", required_argument, NULL, ARG_STOP_TIMEOUT },                              \
+                { "pull", required_argument, NULL, ARG_PULL },                                              \
+                { "platform", required_argument, NULL, ARG_PLATFORM },                                      \
                 { "user", required_argument, NULL, 'u' }, { "volume", required_argument, NULL, 'v' },       \
                 { "workdir", required_argument, NULL, 'w' }, { "publish", required_argument, NULL, 'p' },   \
                 { "publish-all", no_argument, NULL, 'P' }, { "interactive", no_argument, NULL, 'i' },       \
@@ -380,6 +386,15 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                         break;
                 case ARG_RM:
                         arg_rm = true;
+                        break;
+                case ARG_PULL:
+                        if (!streq(optarg, "always") && !streq(optarg, "missing") && !streq(optarg, "never"))
+                                return -cli_usage_error(verb,
+                                        "invalid --pull '%s': expected always, missing or never", optarg);
+                        arg_pull = optarg;
+                        break;
+                case ARG_PLATFORM:
+                        arg_platform = optarg;
                         break;
                 case ARG_STOP_SIGNAL:
                         free(arg_stop_signal);
@@ -834,10 +849,14 @@ static int image_not_found(const char *verb, const char *image_arg) {
                         reason ?: "invalid reference");
         full = image_reference_to_string(ref);
         shown = full ? cli_familiar_reference(full) : NULL;
+        if (streq(arg_pull, "never")) {
+                log_error("No such image: %s (and --pull=never)", shown ?: image_arg);
+                return EXIT_USAGE;
+        }
         fprintf(stderr, "Unable to find image '%s' locally\n", shown ?: image_arg);
-        log_error("'berth pull' is not available yet: images come from 'berth import' (see 'berth import "
-                  "--help')");
-        return EXIT_USAGE;
+        /* Docker's run: pull, with the progress on stderr (stdout is the container's) */
+        return cli_pull_image(image_arg, arg_platform, /* quiet= */ false, stderr, NULL) == 0 ? 0
+                                                                                              : EXIT_USAGE;
 }
 
 /* Creates the container: returns an exit code, and the container on success. */
@@ -858,9 +877,30 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
         if (r < 0)
                 return log_error_errno(r, "Failed to lock the berth store: %m"), EXIT_USAGE;
 
+        if (streq(arg_pull, "always")) {
+                image_store_unlock(store);
+                r = cli_pull_image(image_arg, arg_platform, /* quiet= */ false, stderr, NULL);
+                if (r != 0)
+                        return EXIT_USAGE;
+                r = image_store_lock(store, LOCK_SH);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to lock the berth store: %m"), EXIT_USAGE;
+        }
         r = image_store_resolve(store, image_arg, &img, NULL);
         if (r == -ENOENT) {
+                /* the pull takes the store lock itself */
+                image_store_unlock(store);
                 ret_code = image_not_found(verb, image_arg);
+                if (ret_code != 0)
+                        return ret_code;
+                r = image_store_lock(store, LOCK_SH);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to lock the berth store: %m"), EXIT_USAGE;
+                ret_code = EXIT_USAGE;
+                r = image_store_resolve(store, image_arg, &img, NULL);
+        }
+        if (r == -ENOENT) {
+                log_error("No such image: '%s'", image_arg);
                 goto finish;
         }
         if (r == -ENOTUNIQ) {

@@ -18,6 +18,7 @@
 /* --- progress ---------------------------------------------------------------------------------------- */
 
 typedef struct Progress {
+        FILE *out;
         bool tty;
         bool quiet;
         size_t printed; /* TTY: lines drawn last time */
@@ -48,7 +49,7 @@ static void short_id(const char *digest, char out[13]) {
 
 static void draw_tty(Progress *p, const PullProgress *pp) {
         if (p->printed > 0)
-                printf("\033[%zuA", p->printed);
+                fprintf(p->out, "\033[%zuA", p->printed);
         for (size_t i = 0; i < pp->n_layers; i++) {
                 const PullLayer *l = &pp->layers[i];
                 int st = atomic_load(&l->state);
@@ -66,12 +67,12 @@ static void draw_tty(Progress *p, const PullProgress *pp) {
                         bar[50] = 0;
                         format_bytes_docker(done, sizeof(done), got);
                         format_bytes_docker(total, sizeof(total), l->size);
-                        printf("\033[2K%s: Downloading [%s] %s/%s\n", id, bar, done, total);
+                        fprintf(p->out, "\033[2K%s: Downloading [%s] %s/%s\n", id, bar, done, total);
                 } else
-                        printf("\033[2K%s: %s\n", id, state_text(st));
+                        fprintf(p->out, "\033[2K%s: %s\n", id, state_text(st));
         }
         p->printed = pp->n_layers;
-        fflush(stdout);
+        fflush(p->out);
 }
 
 static void draw_plain(Progress *p, const PullProgress *pp) {
@@ -93,9 +94,10 @@ static void draw_plain(Progress *p, const PullProgress *pp) {
                         continue;
                 p->last[i] = st;
                 short_id(pp->layers[i].digest, id);
-                printf("%s: %s\n", id, st == PULL_LAYER_WAITING ? "Pulling fs layer" : state_text(st));
+                fprintf(p->out, "%s: %s\n", id,
+                        st == PULL_LAYER_WAITING ? "Pulling fs layer" : state_text(st));
         }
-        fflush(stdout);
+        fflush(p->out);
 }
 
 static void on_progress(const PullProgress *pp, void *userdata) {
@@ -130,12 +132,13 @@ static void pull_help(void) {
                 berth_config_dir(), berth_config_dir());
 }
 
-int cli_pull_image(const char *name, const char *platform, bool quiet, char ret_id[DIGEST_STRING_MAX]) {
+int cli_pull_image(const char *name, const char *platform, bool quiet, FILE *out,
+        char ret_id[DIGEST_STRING_MAX]) {
         _cleanup_(image_reference_freep) ImageReference *ref = NULL;
         _cleanup_(image_store_freep) ImageStore *store = NULL;
         _cleanup_free_ char *os = NULL, *arch = NULL, *variant = NULL, *msg = NULL, *full = NULL,
                             *familiar = NULL;
-        Progress prog = { .tty = isatty(STDOUT_FILENO), .quiet = quiet };
+        Progress prog = { .tty = isatty(fileno(out)), .quiet = quiet, .out = out };
         PullOptions opts = { .progress = on_progress, .userdata = &prog };
         PullResult res = {};
         const char *reason = NULL;
@@ -163,11 +166,8 @@ int cli_pull_image(const char *name, const char *platform, bool quiet, char ret_
                 return EXIT_CMD_FAILED;
 
         if (!quiet) {
-                if (ref->digest)
-                        printf("%s: Pulling from %s\n", ref->digest, ref->path);
-                else
-                        printf("%s: Pulling from %s\n", ref->tag, ref->path);
-                fflush(stdout);
+                fprintf(out, "%s: Pulling from %s\n", ref->digest ?: ref->tag, ref->path);
+                fflush(out);
         }
         r = image_pull(store, ref, &opts, &res, &msg);
         free(prog.last);
@@ -176,17 +176,17 @@ int cli_pull_image(const char *name, const char *platform, bool quiet, char ret_
                 return EXIT_CMD_FAILED;
         }
         if (!quiet) {
-                printf("Digest: %s\n", res.manifest_digest);
+                fprintf(out, "Digest: %s\n", res.manifest_digest);
                 if (ref->digest)
-                        printf("Status: %s for %s@%s\n",
+                        fprintf(out, "Status: %s for %s@%s\n",
                                 res.up_to_date ? "Image is up to date" : "Downloaded newer image", familiar,
                                 ref->digest);
                 else
-                        printf("Status: %s for %s:%s\n",
+                        fprintf(out, "Status: %s for %s:%s\n",
                                 res.up_to_date ? "Image is up to date" : "Downloaded newer image", familiar,
                                 ref->tag);
         }
-        printf("%s\n", full);
+        fprintf(out, "%s\n", full);
         if (ret_id)
                 memcpy(ret_id, res.id, DIGEST_STRING_MAX);
         return 0;
@@ -224,7 +224,7 @@ int verb_pull(int argc, char *argv[]) {
                 return -c;
         if (argc - optind != 1)
                 return cli_usage_error("pull", "\"pull\" requires exactly 1 argument: NAME[:TAG|@DIGEST]");
-        return cli_pull_image(argv[optind], platform, quiet, NULL);
+        return cli_pull_image(argv[optind], platform, quiet, stdout, NULL);
 }
 
 /* --- login / logout ----------------------------------------------------------------------------------- */

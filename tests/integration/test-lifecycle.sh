@@ -56,8 +56,9 @@ wait_for() {
 }
 
 # --- errors before anything is created ---------------------------------------------------------------------
-expect 125 "Unable to find image 'nosuch:latest' locally" run nosuch
-assert_contains "$out" "berth import" "hint at import"
+# --pull=never: a missing image is an error without a registry round trip (no traffic leaves the host)
+expect 125 "No such image: nosuch:latest (and --pull=never)" run --pull=never nosuch
+expect 125 "invalid --pull 'sometimes'" run --pull=sometimes berth-demo
 expect 125 "bind source path does not exist: /nonexistent" run -v /nonexistent:/x berth-demo true
 expect 125 "invalid --publish '80:x'" run -p 80:x berth-demo
 expect 125 "named volumes are not supported yet" create -v data:/data berth-demo
