@@ -13,6 +13,9 @@ static inline void strv_freep(char ***l) {
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 
 size_t strv_length(char *const *l);
+static inline bool strv_isempty(char *const *l) {
+        return !l || !*l;
+}
 /* Appends a copy of value; -ENOMEM on failure. */
 int strv_extend(char ***l, const char *value);
 /* Takes ownership of value, also on failure. */

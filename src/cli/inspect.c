@@ -183,6 +183,11 @@ static int inspect_object(ImageStore *store, const ImageRecord *img, struct json
                 if (!f || json_array_add_string(tags, f) < 0)
                         return -ENOMEM;
         }
+        STRV_FOREACH(d, img->repo_digests) {
+                _cleanup_free_ char *f = cli_familiar_reference(*d);
+                if (!f || json_array_add_string(digests, f) < 0)
+                        return -ENOMEM;
+        }
         r = json_add_string(o, "Parent", "");
         if (r >= 0)
                 r = json_add_string(o, "Comment", json_get_string(img->config, "comment") ?: "");
@@ -381,6 +386,8 @@ static void image_help(void) {
                "  import      Import a root filesystem tarball as an image\n"
                "  inspect     Display detailed information on one or more images\n"
                "  ls          List images (also: list)\n"
+               "  prune       Remove unused images\n"
+               "  pull        Download an image from a registry\n"
                "  rm          Remove one or more images\n"
                "  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n"
                "\n"
@@ -393,6 +400,8 @@ int verb_image(int argc, char *argv[]) {
                 { "inspect", NULL, verb_image_inspect },
                 { "list", NULL, verb_images },
                 { "ls", NULL, verb_images },
+                { "prune", NULL, verb_image_prune },
+                { "pull", NULL, verb_pull },
                 { "rm", NULL, verb_rmi },
                 { "tag", NULL, verb_tag },
         };

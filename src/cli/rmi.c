@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "string-util.h"
 #include "strv.h"
 
 static bool arg_force = false;
@@ -89,5 +90,108 @@ int verb_rmi(int argc, char *argv[]) {
                 STRV_FOREACH(d, deleted)
                         printf("Deleted: %s\n", *d);
         }
+        return ret;
+}
+
+static void prune_help(void) {
+        printf("Usage: berth image prune [OPTIONS]\n"
+               "\n"
+               "Remove dangling images (without a tag) that no container uses; with --all, every image\n"
+               "no container uses. Their layers go too when nothing else uses them.\n"
+               "\n"
+               "Options:\n"
+               "  -a, --all     Remove all unused images, not just dangling ones\n"
+               "  -f, --force   Do not ask for confirmation\n"
+               "  -h, --help    Show this help\n");
+}
+
+int verb_image_prune(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "all", no_argument, NULL, 'a' },
+                { "force", no_argument, NULL, 'f' },
+                { "filter", required_argument, NULL, 'F' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_(image_store_freep) ImageStore *store = NULL;
+        ImageRecord **list = NULL;
+        bool all = false, force = false, header = false;
+        uint64_t reclaimed = 0;
+        size_t n = 0;
+        char size[32];
+        int c, r, ret = 0;
+
+        while ((c = cli_getopt("image prune", argc, argv, "afh", options)) >= 0)
+                switch (c) {
+                case 'a':
+                        all = true;
+                        break;
+                case 'f':
+                        force = true;
+                        break;
+                case 'F':
+                        return cli_usage_error("image prune", "--filter is not supported yet");
+                case 'h':
+                        prune_help();
+                        return 0;
+                }
+        if (c != -1)
+                return -c;
+        if (optind < argc)
+                return cli_usage_error("image prune", "\"image prune\" takes no arguments");
+        if (!force) {
+                char answer[16] = "";
+
+                fprintf(stderr,
+                        "WARNING! This will remove all %s.\nAre you sure you want to continue? [y/N] ",
+                        all ? "images without at least one container associated to them"
+                            : "dangling images");
+                fflush(stderr);
+                if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+                        return 0;
+        }
+
+        if (cli_open_store(&store) < 0)
+                return EXIT_CMD_FAILED;
+        r = image_store_lock(store, LOCK_SH);
+        if (r >= 0)
+                r = image_store_list(store, &list, &n);
+        image_store_unlock(store);
+        if (r < 0)
+                return log_error_errno(r, "Failed to list images: %m"), EXIT_CMD_FAILED;
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_strv_free_ char **users = NULL, **untagged = NULL, **deleted = NULL;
+                _cleanup_free_ char *msg = NULL;
+
+                if (!all && !strv_isempty(list[i]->repo_tags))
+                        continue;
+                r = image_store_image_users(store, list[i]->id, &users);
+                if (r < 0 || !strv_isempty(users))
+                        continue;
+                /* FORCE: an ID with several tags goes as a whole; users were checked just above */
+                r = image_store_remove(store, list[i]->id, IMAGE_REMOVE_FORCE, &untagged, &deleted, &msg);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0) {
+                        log_error("Failed to remove image %s: %s", list[i]->id, msg ?: strerror(-r));
+                        ret = EXIT_CMD_FAILED;
+                        continue;
+                }
+                if (!header) {
+                        printf("Deleted Images:\n");
+                        header = true;
+                }
+                STRV_FOREACH(u, untagged) {
+                        _cleanup_free_ char *f = cli_familiar_reference(*u);
+                        printf("untagged: %s\n", f ?: *u);
+                }
+                STRV_FOREACH(d, deleted)
+                        printf("deleted: %s\n", *d);
+                reclaimed += list[i]->size;
+        }
+        image_record_array_free(list, n);
+        format_bytes_docker(size, sizeof(size), reclaimed);
+        printf("%sTotal reclaimed space: %s\n", header ? "\n" : "", size);
         return ret;
 }

@@ -21,6 +21,7 @@
 #include "manifest.h"
 #include "registry.h"
 #include "string-util.h"
+#include "strv.h"
 
 #define PULL_PIPE_SIZE (1024 * 1024)
 
@@ -436,11 +437,18 @@ int image_pull(ImageStore *s, const ImageReference *ref, const PullOptions *opts
                 return r;
         }
         r = image_store_get(s, config_digest, &existing);
-        if (r >= 0 && !any && streq_ptr(existing->manifest_digest, top_digest))
+        /* Docker's "up to date": nothing downloaded, and the tag (or digest) named this image already */
+        if (r >= 0 && !any &&
+                (ref->digest ? streq_ptr(existing->manifest_digest, top_digest)
+                             : strv_contains(existing->repo_tags, full)))
                 ret->up_to_date = true;
         if (!ref->digest)
                 tags[0] = full;
-        r = image_store_add_image(s, config, config_size, top_digest, tags, ret->id);
+        _cleanup_free_ char *name = image_reference_name(ref);
+        _cleanup_free_ char *repo_digest = name ? strjoin(name, "@", top_digest) : NULL;
+        if (!repo_digest)
+                return -ENOMEM;
+        r = image_store_add_image(s, config, config_size, repo_digest, tags, ret->id);
         if (r < 0) {
                 *reterr = asprintf_safe("cannot record the image %s: %s", full, strerror(-r));
                 return r;

@@ -49,6 +49,7 @@ ImageRecord *image_record_free(ImageRecord *r) {
         strv_free(r->repo_tags);
         strv_free(r->layers);
         free(r->manifest_digest);
+        strv_free(r->repo_digests);
         json_object_put(r->config);
         free(r);
         return NULL;
@@ -457,6 +458,15 @@ static int load_record(ImageStore *s, const char *hex, struct json_object *repos
         v = json_get_string(o, "ManifestDigest");
         if (v && !(rec->manifest_digest = strdup(v)))
                 return -ENOMEM;
+        {
+                struct json_object *list = json_get_array(o, "RepoDigests");
+                for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+                        struct json_object *d = json_object_array_get_idx(list, i);
+                        if (json_object_is_type(d, json_type_string) &&
+                                strv_extend(&rec->repo_digests, json_object_get_string(d)) < 0)
+                                return -ENOMEM;
+                }
+        }
         rec->tagged = json_get_int64(o, "LastTagTime", 0);
 
         r = image_store_read_blob(s, rec->id, BLOB_MAX, &config, &config_size);
@@ -696,7 +706,7 @@ int image_store_tag(ImageStore *s, const char *id, const char *ref) {
 int image_store_add_image(ImageStore *s, const char *config, size_t config_size, const char *manifest_digest,
         char *const *tags, char ret_id[DIGEST_STRING_MAX]) {
         _cleanup_(image_store_unlockp) ImageStore *locked = NULL;
-        _cleanup_json_ struct json_object *cfg = NULL, *rec = NULL, *repos = NULL;
+        _cleanup_json_ struct json_object *cfg = NULL, *rec = NULL, *repos = NULL, *repo_digests = NULL;
         _cleanup_free_ char *name = NULL;
         struct json_object *diff_ids;
         char id[DIGEST_STRING_MAX];
@@ -729,6 +739,33 @@ int image_store_add_image(ImageStore *s, const char *config, size_t config_size,
         if (r < 0)
                 return r;
 
+        name = strjoin("images/", id + 7, ".json");
+        if (!name)
+                return -ENOMEM;
+        /* "NAME@sha256:..." joins the repo digests the record has already (a pull from another registry) */
+        {
+                _cleanup_json_ struct json_object *old = NULL;
+                const char *at = manifest_digest ? strrchr(manifest_digest, '@') : NULL;
+                struct json_object *list;
+
+                if (read_json_at(s->root_fd, name, &old) < 0)
+                        old = NULL;
+                list = old ? json_get_array(old, "RepoDigests") : NULL;
+                repo_digests = json_object_new_array();
+                if (!repo_digests)
+                        return -ENOMEM;
+                for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+                        const char *d = json_object_get_string(json_object_array_get_idx(list, i));
+                        if (d && !streq_ptr(d, manifest_digest) &&
+                                json_array_add_string(repo_digests, d) < 0)
+                                return -ENOMEM;
+                }
+                if (at && json_array_add_string(repo_digests, manifest_digest) < 0)
+                        return -ENOMEM;
+                if (at)
+                        manifest_digest = at + 1;
+        }
+
         rec = json_object_new_object();
         if (!rec)
                 return -ENOMEM;
@@ -736,12 +773,11 @@ int image_store_add_image(ImageStore *s, const char *config, size_t config_size,
         if (r >= 0)
                 r = json_add_string(rec, "ManifestDigest", manifest_digest);
         if (r >= 0)
+                r = json_add(rec, "RepoDigests", json_object_get(repo_digests));
+        if (r >= 0)
                 r = json_add_int64(rec, "LastTagTime", strv_length(tags) > 0 ? (int64_t) time(NULL) : 0);
         if (r < 0)
                 return r;
-        name = strjoin("images/", id + 7, ".json");
-        if (!name)
-                return -ENOMEM;
         r = write_json_at(s->root_fd, name, rec);
         if (r < 0)
                 return r;

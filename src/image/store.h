@@ -32,6 +32,7 @@ typedef struct ImageRecord {
         char **repo_tags; /* full references: "docker.io/library/busybox:latest" */
         char **layers; /* diff_ids, bottom first */
         char *manifest_digest; /* NULL for imported images */
+        char **repo_digests; /* pulled images: "localhost:5000/busybox@sha256:..." for each repository */
         uint64_t size; /* sum of the layers' content sizes */
         int64_t created; /* from the config, seconds since the epoch */
         int64_t tagged; /* last time a tag changed, seconds since the epoch */
@@ -74,7 +75,9 @@ int image_store_import_layer(ImageStore *s, int input_fd, LayerExtractFlags flag
 bool image_store_has_layer(ImageStore *s, const char *diff_id);
 
 /* Writes config as a blob and creates the image record for it (image ID = config digest), then points each
- * of tags (full references, may be NULL) at it. Every layer in config's rootfs.diff_ids must be present. */
+ * of tags (full references, may be NULL) at it. Every layer in config's rootfs.diff_ids must be present.
+ * manifest_digest is NULL (imports), "sha256:..." or a repo digest "NAME@sha256:..." that is added to the
+ * record's repo digests. */
 int image_store_add_image(ImageStore *s, const char *config, size_t config_size, const char *manifest_digest,
         char *const *tags, char ret_id[DIGEST_STRING_MAX]);
 
