@@ -10,6 +10,8 @@ packages=(
         libclang-rt-14-dev
         # demo image and tests
         busybox-static file tar gzip zstd xz-utils bzip2
+        # the registry fixture for pull tests (tests/integration/registry-lib.sh, tests/helpers/registry-*)
+        docker-registry skopeo apache2-utils openssl curl jq python3
         # the systemd test host (tests/testhost/th)
         systemd dbus util-linux iproute2 procps
 )
