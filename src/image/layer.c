@@ -939,6 +939,17 @@ int layer_extract(int input_fd, int dir_fd, LayerExtractFlags flags, LayerExtrac
 
         r = extract_all(x);
         if (r < 0) {
+                if ((flags & LAYER_EXTRACT_DIGEST_ON_ERROR) && ret) {
+                        ssize_t n;
+
+                        while ((n = read(x->input_fd, x->input_buffer, sizeof(x->input_buffer))) > 0 ||
+                                (n < 0 && errno == EINTR))
+                                if (n > 0)
+                                        sha256_update(x->compressed_hash, x->input_buffer, (size_t) n);
+                        *ret = (LayerExtractResult){};
+                        if (n == 0)
+                                sha256_final_digest(x->compressed_hash, ret->compressed_digest);
+                }
                 if (reterr_msg) {
                         if (!x->error)
                                 x->error = asprintf_safe("layer extraction failed: %s", strerror(-r));

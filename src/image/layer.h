@@ -10,6 +10,9 @@ typedef enum LayerExtractFlags {
         /* Create character/block device nodes and FIFOs from the tar (privileged containers only). Without it,
          * device entries are skipped with a debug log; overlay whiteouts are always created. */
         LAYER_EXTRACT_ALLOW_DEVICES = 1 << 0,
+        /* On failure, read the rest of the input anyway and fill ret->compressed_digest, so that a pull can
+         * tell a download that does not match its digest (the likely cause) from a bad layer. */
+        LAYER_EXTRACT_DIGEST_ON_ERROR = 1 << 1,
 } LayerExtractFlags;
 
 typedef struct LayerExtractResult {

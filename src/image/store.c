@@ -316,7 +316,19 @@ int image_store_import_layer(ImageStore *s, int input_fd, LayerExtractFlags flag
                 goto fail;
         }
 
+        if (expect && expect->compressed_digest)
+                flags |= LAYER_EXTRACT_DIGEST_ON_ERROR;
         r = layer_extract(input_fd, diff_fd, flags, &res, reterr_msg);
+        if (r < 0 && expect && expect->compressed_digest && res.compressed_digest[0] &&
+                !streq(expect->compressed_digest, res.compressed_digest)) {
+                /* the download does not match its digest: that, not what it unpacked to, is the error */
+                r = -EBADMSG;
+                if (reterr_msg) {
+                        free(*reterr_msg);
+                        *reterr_msg = asprintf_safe("layer digest mismatch: expected %s, got %s",
+                                expect->compressed_digest, res.compressed_digest);
+                }
+        }
         if (r < 0)
                 goto fail;
         if (expect && expect->compressed_digest &&
