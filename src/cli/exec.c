@@ -16,6 +16,7 @@
 #include "container-util.h"
 #include "fileio.h"
 #include "log.h"
+#include "proc-util.h"
 #include "string-util.h"
 #include "strv.h"
 
@@ -212,6 +213,33 @@ static int helper_argv(const char *helper, const char *unit, const Container *c,
         return 0;
 }
 
+/* The fast path: the PID berth-runtime recorded at start, if that process is still in the unit's cgroup.
+ * berth-exec checks it again (PID 1 of its namespace, in the unit) after opening a pidfd, so a stale or
+ * reused PID cannot slip through; this only saves the round trips to systemd. */
+static pid_t recorded_main_pid(int root_fd, const char *name, const char *unit) {
+        _cleanup_(container_state_done) ContainerState st = {};
+        _cleanup_free_ char *cgroup = NULL;
+        char path[64];
+
+        if (container_state_load(root_fd, name, &st) < 0 || st.pid <= 0 || st.pid > INT32_MAX)
+                return 0;
+        snprintf(path, sizeof(path), "/proc/%" PRIi64 "/cgroup", st.pid);
+        if (read_full_file_at(AT_FDCWD, path, 64 * 1024, &cgroup, NULL) < 0)
+                return 0;
+        for (char *l = cgroup, *next; l && *l; l = next) {
+                const char *dir, *cg;
+
+                next = strchr(l, '\n');
+                if (next)
+                        *next++ = 0;
+                if (proc_cgroup_line_split(l, &dir, &cg) < 0)
+                        continue;
+                if ((!dir || streq(dir, "systemd")) && cgroup_path_in_unit(cg, unit))
+                        return (pid_t) st.pid;
+        }
+        return 0;
+}
+
 int verb_exec(int argc, char *argv[]) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(image_store_freep) ImageStore *store = NULL;
@@ -230,9 +258,8 @@ int verb_exec(int argc, char *argv[]) {
         if (arg_tty && arg_interactive && !isatty(STDIN_FILENO))
                 return log_error("the input device is not a TTY"), EXIT_CMD_FAILED;
 
-        r = cli_open_store_and_bus(&store, &bus, EXIT_CMD_FAILED);
-        if (r != 0)
-                return r;
+        if (cli_open_store(&store) < 0)
+                return EXIT_CMD_FAILED;
         if (resolve(image_store_root_fd(store), argv[optind], &name) < 0)
                 return EXIT_CMD_FAILED;
         r = container_load(image_store_root_fd(store), name, &c);
@@ -242,11 +269,17 @@ int verb_exec(int argc, char *argv[]) {
         unit = container_unit_name(name);
         if (!unit)
                 return log_error_errno(-ENOMEM, "Out of memory"), EXIT_CMD_FAILED;
-        r = bus_get_unit_main_pid(bus, unit, &main_pid, &error);
-        if (r < 0)
-                return log_error("Failed to get the state of '%s': %s", unit,
-                               error.message ?: strerror(-ERRNO_VALUE(r))),
-                       EXIT_CMD_FAILED;
+        main_pid = (uint32_t) recorded_main_pid(image_store_root_fd(store), name, unit);
+        if (main_pid == 0) {
+                /* not provably running from here: systemd has the answer */
+                if (cli_open_bus(&bus) < 0)
+                        return EXIT_CMD_FAILED;
+                r = bus_get_unit_main_pid(bus, unit, &main_pid, &error);
+                if (r < 0)
+                        return log_error("Failed to get the state of '%s': %s", unit,
+                                       error.message ?: strerror(-ERRNO_VALUE(r))),
+                               EXIT_CMD_FAILED;
+        }
         if (main_pid == 0)
                 return log_error("container %s is not running", name), EXIT_CMD_FAILED;
 
