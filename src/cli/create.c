@@ -1261,6 +1261,7 @@ int verb_run(int argc, char *argv[]) {
         bool stop_sent = false, kill_sent = false;
         pid_t stdio_helper = 0;
         UnitState s = {};
+        char active[32] = "";
         int r, root_fd, ret;
 
         r = parse_argv(true, argc, argv);
@@ -1371,14 +1372,15 @@ int verb_run(int argc, char *argv[]) {
                         kill_sent = true;
                 }
                 sd_bus_error_free(&error);
-                r = bus_get_unit_state(bus, unit, &s, &error);
+                /* one Get per wake-up: every call is a moment PID 1 is not tending the container */
+                r = bus_get_unit_active_state(bus, unit, active, &error);
                 if (r < 0) {
                         ret = (log_error("Failed to get the state of '%s': %s", unit,
                                        error.message ?: strerror(-ERRNO_VALUE(r))),
                                 EXIT_CMD_FAILED);
                         goto finish;
                 }
-                if (streq(s.active_state, "inactive") || streq(s.active_state, "failed"))
+                if (streq(active, "inactive") || streq(active, "failed"))
                         break;
                 if (stdio_helper > 0 && run_stdio_detached(stdio_helper)) {
                         /* ctrl-p ctrl-q: the container goes on without us, as after docker run -it */
@@ -1404,6 +1406,14 @@ int verb_run(int argc, char *argv[]) {
         (void) sd_journal_process(j);
         journal_drain(j);
 
+        sd_bus_error_free(&error);
+        r = bus_get_unit_state(bus, unit, &s, &error);
+        if (r < 0) {
+                ret = (log_error("Failed to get the state of '%s': %s", unit,
+                               error.message ?: strerror(-ERRNO_VALUE(r))),
+                        EXIT_CMD_FAILED);
+                goto finish;
+        }
         ret = container_exit_code(root_fd, c->name, &s);
         if (arg_rm && remove_container(bus, root_fd, c->name, unit) < 0 && ret == 0)
                 ret = EXIT_CMD_FAILED;

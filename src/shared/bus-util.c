@@ -239,6 +239,21 @@ int bus_get_unit_main_pid(sd_bus *bus, const char *unit, uint32_t *ret_pid, sd_b
         return 0;
 }
 
+int bus_get_unit_active_state(sd_bus *bus, const char *unit, char ret[static 32], sd_bus_error *error) {
+        _cleanup_free_ char *path = NULL, *state = NULL;
+        int r;
+
+        r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path,
+                "org.freedesktop.systemd1.Unit", "ActiveState", error, &state);
+        if (r < 0)
+                return r;
+        snprintf(ret, 32, "%s", state);
+        return 0;
+}
+
 bool unit_state_is_running(const UnitState *s) {
         return streq(s->active_state, "active") || streq(s->active_state, "reloading") ||
                 streq(s->active_state, "deactivating") ||

@@ -49,6 +49,8 @@ bool unit_state_is_running(const UnitState *s);
  * then checks that the PID still is the unit's container init), without the rest of
  * bus_get_unit_state(). */
 int bus_get_unit_main_pid(sd_bus *bus, const char *unit, uint32_t *ret_pid, sd_bus_error *error);
+/* The unit's ActiveState in one Get ("inactive" for a unit systemd has not loaded). */
+int bus_get_unit_active_state(sd_bus *bus, const char *unit, char ret[static 32], sd_bus_error *error);
 
 /* Jobs: a BusJobWaiter watches the manager's JobRemoved signal, so a job queued through it can be waited
  * for. Create it before queueing the job; signals that arrive while the method call is in flight are kept
