@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "macro.h"
 
@@ -18,7 +19,10 @@ void sha256_final_digest(Sha256 *s, char out[static DIGEST_STRING_MAX]);
 Sha256 *sha256_free(Sha256 *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Sha256 *, sha256_free);
 
-/* -ELIBACC when libcrypto cannot be loaded. */
+/* SHA-256 of a small buffer without libcrypto (exposed for tests; sha256_digest_of() uses it up to 256 KiB). */
+void sha256_small(const void *data, size_t size, uint8_t md[static 32]);
+
+/* -ELIBACC when libcrypto cannot be loaded (only needed above 256 KiB). */
 int sha256_digest_of(const void *data, size_t size, char out[static DIGEST_STRING_MAX]);
 
 /* True for exactly "sha256:" followed by 64 lowercase hex digits: the only form allowed near a path. */

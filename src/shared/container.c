@@ -941,6 +941,9 @@ int container_save(int root_fd, const Container *c) {
         path = strjoin("containers/", c->name, "/config.json");
         if (!path)
                 return -ENOMEM;
+        /* a --rm container does not outlive its run, nor should it a power loss: no fsyncs on its start path */
+        if (c->auto_remove)
+                return write_file_replace_at(root_fd, path, text, strlen(text), 0600);
         return write_file_atomic_at(root_fd, path, text, strlen(text), 0600);
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base64.h"
+#include "digest.h"
 #include "manifest.h"
 #include "string-util.h"
 #include "tests.h"
@@ -195,7 +196,38 @@ static void test_platform(void) {
         ASSERT_ERROR(platform_parse("Linux/AMD64", &a, &b, &c), EINVAL);
 }
 
+/* The built-in SHA-256 for small blobs against known vectors and, for every length around the block and
+ * padding boundaries, against OpenSSL's. */
+static void test_sha256_small(void) {
+        static const struct {
+                const char *in, *hex;
+        } vectors[] = {
+                { "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+                { "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+                { "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+                        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+        };
+        uint8_t buf[1000];
+        char a[DIGEST_STRING_MAX], b[DIGEST_STRING_MAX];
+
+        for (size_t i = 0; i < ELEMENTSOF(vectors); i++) {
+                ASSERT_OK(sha256_digest_of(vectors[i].in, strlen(vectors[i].in), a));
+                ASSERT_STREQ(a + 7, vectors[i].hex);
+        }
+        for (size_t i = 0; i < sizeof(buf); i++)
+                buf[i] = (uint8_t) (i * 131 + 7);
+        for (size_t n = 0; n < sizeof(buf); n += (n < 200 ? 1 : 37)) {
+                _cleanup_(sha256_freep) Sha256 *s = ASSERT_NOT_NULL(sha256_new());
+
+                ASSERT_OK(sha256_digest_of(buf, n, a));
+                sha256_update(s, buf, n);
+                sha256_final_digest(s, b);
+                ASSERT_STREQ(a, b);
+        }
+}
+
 int main(void) {
+        test_sha256_small();
         test_base64();
         test_www_auth();
         test_manifest();
