@@ -85,6 +85,13 @@ expect 1 "has no image for linux/s390x" pull --platform linux/s390x localhost:50
 expect 125 "invalid --platform" pull --platform linux localhost:5000/multiarch
 echo "PASS: index with platform selection and an attestation entry"
 
+# --- on a terminal: one live line per layer, redrawn in place ---------------------------------------------------
+b rmi localhost:5000/multi
+tty_out=$(th_exec script -qec 'berth pull localhost:5000/multi' /dev/null | cat -v)
+[[ $tty_out == *'^[[2K'* && $tty_out == *'^[[3A'* && $tty_out == *'Pull complete'* ]] ||
+	{ echo "FAIL: no live per-layer progress on a terminal: $tty_out"; exit 1; }
+echo "PASS: progress lines on a terminal"
+
 # --- plain HTTP on loopback ---------------------------------------------------------------------------------
 expect 0 "Status: Downloaded newer image for localhost:5004/busybox:latest" pull localhost:5004/busybox
 echo "PASS: plain HTTP for a loopback registry"
