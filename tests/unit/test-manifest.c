@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth-config.h"
 #include "base64.h"
 #include "digest.h"
 #include "manifest.h"
@@ -226,7 +227,29 @@ static void test_sha256_small(void) {
         }
 }
 
+static void test_auth_config(void) {
+        static const char cfg[] = "{\"auths\":{"
+                                  "\"https://index.docker.io/v1/\":{\"auth\":\"YmVydGg6czNjcmV0\"},"
+                                  "\"localhost:5000\":{\"auth\":\"dTpwOnE=\"},"
+                                  "\"quay.io\":{\"auth\":\"!!!\"},"
+                                  "\"ghcr.io\":{\"auth\":\"OnBhc3M=\"}}}";
+        _cleanup_free_ char *u1 = NULL, *p1 = NULL, *u2 = NULL, *p2 = NULL;
+        char *u = NULL, *p = NULL;
+
+        ASSERT_EQ(auth_config_lookup_in(cfg, strlen(cfg), "docker.io", &u1, &p1), 1);
+        ASSERT_STREQ(u1, "berth");
+        ASSERT_STREQ(p1, "s3cret");
+        ASSERT_EQ(auth_config_lookup_in(cfg, strlen(cfg), "localhost:5000", &u2, &p2), 1);
+        ASSERT_STREQ(u2, "u");
+        ASSERT_STREQ(p2, "p:q"); /* the password may hold ':' */
+        ASSERT_EQ(auth_config_lookup_in(cfg, strlen(cfg), "quay.io", &u, &p), 0); /* not base64 */
+        ASSERT_EQ(auth_config_lookup_in(cfg, strlen(cfg), "ghcr.io", &u, &p), 0); /* no user name */
+        ASSERT_EQ(auth_config_lookup_in(cfg, strlen(cfg), "localhost:5001", &u, &p), 0);
+        ASSERT_ERROR(auth_config_lookup_in("{", 1, "docker.io", &u, &p), EBADMSG);
+}
+
 int main(void) {
+        test_auth_config();
         test_sha256_small();
         test_base64();
         test_www_auth();
