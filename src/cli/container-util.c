@@ -1030,6 +1030,19 @@ void container_ports_reset_failed(sd_bus *bus, const Container *c) {
                 }
 }
 
+void container_ports_stop(sd_bus *bus, const Container *c) {
+        for (size_t i = 0; i < c->n_ports; i++) {
+                _cleanup_free_ char *sock = container_port_unit_name(c->name, c->ports + i, ".socket"),
+                                    *svc = container_port_unit_name(c->name, c->ports + i, ".service");
+
+                if (!sock || !svc)
+                        continue;
+                /* the proxy Requires= its socket: it stops with it, and no client can start it again */
+                (void) bus_unit_job_run(bus, "StopUnit", sock, "replace", NULL, NULL);
+                (void) bus_unit_job_run(bus, "StopUnit", svc, "replace", NULL, NULL);
+        }
+}
+
 int container_ports_start(sd_bus *bus, const Container *c, char **ret_failed_unit, sd_bus_error *error) {
         int r;
 
@@ -1052,7 +1065,8 @@ int container_ports_start(sd_bus *bus, const Container *c, char **ret_failed_uni
                 if (r < 0)
                         return r;
                 if (!streq(result, "done")) {
-                        *ret_failed_unit = TAKE_PTR(sock);
+                        if (ret_failed_unit)
+                                *ret_failed_unit = TAKE_PTR(sock);
                         return 1;
                 }
         }

@@ -392,8 +392,12 @@ static int rm_one(sd_bus *bus, int root_fd, const char *arg) {
                 log_warning("Failed to reset '%s', ignoring: %s", unit, bus_message(&error, r));
         {
                 _cleanup_(container_freep) Container *c = NULL;
-                if (container_load(root_fd, name, &c) >= 0)
+                if (container_load(root_fd, name, &c) >= 0) {
+                        /* an --on-demand container's sockets listen while it is stopped */
+                        if (c->on_demand)
+                                container_ports_stop(bus, c);
                         container_ports_reset_failed(bus, c);
+                }
         }
         r = container_files_remove(root_fd, BERTH_UNIT_DIR, name);
         if (r < 0 && r != -ENOENT)
@@ -513,7 +517,7 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
         _cleanup_free_ char *name = NULL, *unit = NULL, *src = NULL, *dst = NULL, *old_dropin = NULL,
                             *new_dropin = NULL;
         const char *dropin_root = arg_root && !streq(arg_root, BERTH_STATE_DIR) ? arg_root : NULL;
-        bool enabled;
+        bool enabled, on_demand;
         UnitState s;
         int r;
 
@@ -538,6 +542,15 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
                                  "after it. Stop it first ('berth stop %s')",
                                name, unit, name),
                        -EBUSY;
+
+        /* an --on-demand container's sockets listen while it is stopped: under the old name until here */
+        r = container_load(root_fd, name, &c);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the config of container '%s': %m", name);
+        on_demand = c->on_demand;
+        if (on_demand)
+                container_ports_stop(bus, c);
+        c = container_free(c);
 
         /* claim the new name atomically, then make everything else follow */
         r = RET_NERRNO(renameat2(root_fd, src, root_fd, dst, RENAME_NOREPLACE));
@@ -581,6 +594,8 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
                 }
                 if (k < 0)
                         log_error_errno(k, "Failed to undo the rename of '%s': %m", name);
+                else if (on_demand && c)
+                        (void) container_ports_start(bus, c, NULL, NULL);
                 return r;
         }
 
@@ -600,6 +615,20 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
         if (r < 0)
                 log_warning_errno(r, "Failed to remove the port units of '%s', ignoring: %m", name);
         (void) bus_reset_failed_unit(bus, unit, NULL);
+        if (on_demand) {
+                _cleanup_free_ char *failed = NULL;
+
+                sd_bus_error_free(&error);
+                r = container_ports_refresh(bus, c, &error);
+                if (r >= 0)
+                        r = container_ports_start(bus, c, &failed, &error);
+                if (r < 0)
+                        log_warning("Failed to start the port sockets of '%s', ignoring: %s", new_name,
+                                bus_message(&error, r));
+                else if (r > 0)
+                        log_warning("%s could not listen, ignoring (see 'journalctl -u %s')", failed,
+                                failed);
+        }
         return 0;
 }
 
