@@ -124,6 +124,11 @@ int container_ports_start(sd_bus *bus, const Container *c, char **ret_failed_uni
  * containers, whose sockets listen while the container is stopped), best effort. */
 void container_ports_stop(sd_bus *bus, const Container *c);
 
+/* After the port units of an --on-demand container were stopped and their files removed: reloads systemd
+ * if sockets.target still holds them (their boot links were read at boot or at the last reload), so they
+ * get unloaded. */
+int container_ports_forget(sd_bus *bus, const Container *c, sd_bus_error *error);
+
 /* ResetFailedUnit on the port units, so systemd unloads them (before `rm` deletes their files). */
 void container_ports_reset_failed(sd_bus *bus, const Container *c);
 

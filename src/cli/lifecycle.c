@@ -361,6 +361,7 @@ static int handle_rm(const char *verb, int c) {
 
 static int rm_one(sd_bus *bus, int root_fd, const char *arg) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(container_freep) Container *c = NULL;
         _cleanup_free_ char *name = NULL, *unit = NULL;
         UnitState s;
         int r;
@@ -390,18 +391,23 @@ static int rm_one(sd_bus *bus, int root_fd, const char *arg) {
         r = bus_reset_failed_unit(bus, unit, &error);
         if (r < 0)
                 log_warning("Failed to reset '%s', ignoring: %s", unit, bus_message(&error, r));
-        {
-                _cleanup_(container_freep) Container *c = NULL;
-                if (container_load(root_fd, name, &c) >= 0) {
-                        /* an --on-demand container's sockets listen while it is stopped */
-                        if (c->on_demand)
-                                container_ports_stop(bus, c);
-                        container_ports_reset_failed(bus, c);
-                }
+        r = container_load(root_fd, name, &c);
+        if (r >= 0) {
+                /* an --on-demand container's sockets listen while it is stopped */
+                if (c->on_demand)
+                        container_ports_stop(bus, c);
+                container_ports_reset_failed(bus, c);
         }
         r = container_files_remove(root_fd, BERTH_UNIT_DIR, name);
         if (r < 0 && r != -ENOENT)
                 return log_error_errno(r, "Failed to remove container '%s': %m", name);
+        if (c) {
+                sd_bus_error_free(&error);
+                r = container_ports_forget(bus, c, &error);
+                if (r < 0)
+                        log_warning("Failed to make systemd forget the port units of '%s', ignoring: %s",
+                                name, bus_message(&error, r));
+        }
         return 0;
 }
 
@@ -616,8 +622,21 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
                 log_warning_errno(r, "Failed to remove the port units of '%s', ignoring: %m", name);
         (void) bus_reset_failed_unit(bus, unit, NULL);
         if (on_demand) {
+                _cleanup_(container_freep) Container *old = NULL;
                 _cleanup_free_ char *failed = NULL;
 
+                /* the old name's sockets, as systemd may still hold them */
+                old = calloc(1, sizeof(Container));
+                if (old) {
+                        old->name = strdup(name);
+                        old->ports = c->ports;
+                        old->n_ports = c->n_ports;
+                        old->on_demand = true;
+                        if (old->name)
+                                (void) container_ports_forget(bus, old, NULL);
+                        old->ports = NULL;
+                        old->n_ports = 0;
+                }
                 sd_bus_error_free(&error);
                 r = container_ports_refresh(bus, c, &error);
                 if (r >= 0)

@@ -298,6 +298,9 @@ static int container_enter(sd_bus *bus, const char *name, bool on_demand, int *r
                 if (r < 0)
                         return log_error_errno(r, "Failed to get the main PID of '%s': %m", unit);
                 if (u.pid <= 0) {
+                        /* it started and ended at once (a missing command, say): no use waiting */
+                        if (started && streq(u.active_state, "failed"))
+                                return 0;
                         if (on_demand && !started && !streq(u.active_state, "activating") &&
                                 !streq(u.active_state, "reloading")) {
                                 r = container_start(bus, unit, &u);
