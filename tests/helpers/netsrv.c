@@ -3,6 +3,7 @@
  * demo image's busybox has no UDP server and its httpd closes every connection.
  *
  *   berth-netsrv udp-echo PORT   answers every datagram with the same bytes
+ *   berth-netsrv tcp-echo PORT   sends back what each connection sends, one forked process per connection
  *   berth-netsrv http PORT       HTTP/1.1 with keep-alive: GET /1k (1024 bytes), /64k, /big (256 MiB of
  *                                zeros), anything else a short text; one forked process per connection
  *
@@ -150,7 +151,19 @@ static void http_conn(int fd) {
         }
 }
 
-static int http(unsigned port) {
+static void echo_conn(int fd) {
+        static char buf[65536];
+
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0 || write_all(fd, buf, (size_t) n) < 0)
+                        return;
+        }
+}
+
+static int tcp_server(unsigned port, void (*serve)(int fd)) {
         int fd = listen_on(SOCK_STREAM, port);
 
         if (fd < 0) {
@@ -174,7 +187,7 @@ static int http(unsigned port) {
                 pid = fork();
                 if (pid == 0) {
                         close(fd);
-                        http_conn(c);
+                        serve(c);
                         _exit(0);
                 }
                 close(c);
@@ -186,7 +199,7 @@ int main(int argc, char *argv[]) {
         char *end;
 
         if (argc != 3) {
-                fprintf(stderr, "usage: berth-netsrv udp-echo|http PORT\n");
+                fprintf(stderr, "usage: berth-netsrv udp-echo|tcp-echo|http PORT\n");
                 return 2;
         }
         errno = 0;
@@ -198,7 +211,9 @@ int main(int argc, char *argv[]) {
         if (strcmp(argv[1], "udp-echo") == 0)
                 return udp_echo((unsigned) port);
         if (strcmp(argv[1], "http") == 0)
-                return http((unsigned) port);
+                return tcp_server((unsigned) port, http_conn);
+        if (strcmp(argv[1], "tcp-echo") == 0)
+                return tcp_server((unsigned) port, echo_conn);
         fprintf(stderr, "netsrv: unknown mode '%s'\n", argv[1]);
         return 2;
 }
