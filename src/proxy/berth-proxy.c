@@ -472,21 +472,25 @@ static int conn_update(Proxy *p, Conn *c) {
         return 0;
 }
 
-/* Moves what can be moved without blocking. Returns <0 on a connection error. */
+/* Moves what can be moved without blocking. Returns <0 on a connection error. The epoll set is
+ * level-triggered, so after a short read that we passed on completely we stop rather than read again for
+ * an EAGAIN: if more came meanwhile, the next epoll_wait() says so. That saves a system call per message. */
 static int flow_pump(Conn *c, int i) {
         Flow *f = &c->flow[i];
         int src = c->side[i].fd, dst = c->side[1 - i].fd;
 
         for (;;) {
-                bool progress = false;
+                bool progress = false, short_read = false;
                 ssize_t n;
 
                 if (!f->eof && f->bytes < f->cap) {
-                        n = splice(src, NULL, f->pipe[1], NULL, f->cap - f->bytes,
-                                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                        size_t want = f->cap - f->bytes;
+
+                        n = splice(src, NULL, f->pipe[1], NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
                         if (n > 0) {
                                 f->bytes += (size_t) n;
                                 progress = true;
+                                short_read = (size_t) n < want;
                         } else if (n == 0) {
                                 f->eof = true;
                                 progress = true;
@@ -512,7 +516,7 @@ static int flow_pump(Conn *c, int i) {
                                 return -errno;
                         f->shut = true;
                 }
-                if (!progress)
+                if (!progress || (short_read && f->bytes == 0))
                         return 0;
         }
 }
@@ -570,9 +574,20 @@ static void conn_connect(Proxy *p, Conn *c) {
         }
 }
 
-static void conn_event(Proxy *p, Conn *c) {
-        int r;
+/* An event on side s: readable means work for flow s (from s), writable for flow 1 - s (into s); an error
+ * or hang-up for both, so the next splice() reports it. Right after the connect, both may have work. */
+static void conn_event(Proxy *p, Side *side, uint32_t events) {
+        Conn *c = side->conn;
+        int s = side == c->side ? 0 : 1, r = 0;
+        bool pump[2] = {
+                [0] = events & (EPOLLERR | EPOLLHUP),
+                [1] = events & (EPOLLERR | EPOLLHUP),
+        };
 
+        if (events & (EPOLLIN | EPOLLRDHUP))
+                pump[s] = true;
+        if (events & EPOLLOUT)
+                pump[1 - s] = true;
         if (c->connecting) {
                 int err = 0;
                 socklen_t len = sizeof(err);
@@ -586,10 +601,11 @@ static void conn_event(Proxy *p, Conn *c) {
                 c->connecting = false;
                 pending_remove(p, c);
                 p->warmup_until = 0; /* the port answers: no more retries */
+                pump[0] = pump[1] = true;
         }
-        r = flow_pump(c, 0);
-        if (r >= 0)
-                r = flow_pump(c, 1);
+        for (int i = 0; i < 2 && r >= 0; i++)
+                if (pump[i])
+                        r = flow_pump(c, i);
         if (r < 0) {
                 log_debug_errno(r, "Connection closed: %m");
                 conn_close(p, c);
@@ -1008,7 +1024,7 @@ static int run(Proxy *p) {
                                 if (!((UdpFlow *) t)->dead)
                                         udp_flow_event(p, (UdpFlow *) t);
                         } else if (!((Side *) t)->conn->dead)
-                                conn_event(p, ((Side *) t)->conn);
+                                conn_event(p, (Side *) t, events[i].events);
                 }
                 free_dead(p);
         }
