@@ -246,4 +246,6 @@ for _ in $(seq 50); do
 done
 assert_eq "" "$(th_exec systemctl list-units --all --plain --no-legend 'berth-port-*' 'berth@*')" "no units left"
 assert_eq "" "$(th_exec berth ps -aq)" "no containers left"
+# in an ASan/UBSan build, berth-proxy reports to the journal
+assert_eq "0" "$(th_exec sh -c 'journalctl --no-pager -o cat | grep -cE "Sanitizer|runtime error:" || true')" "no sanitizer reports in the journal"
 echo "PASS: test-ports"
