@@ -394,8 +394,14 @@ static int rm_one(sd_bus *bus, int root_fd, const char *arg) {
         r = container_load(root_fd, name, &c);
         if (r >= 0) {
                 /* an --on-demand container's sockets listen while it is stopped */
-                if (c->on_demand)
+                if (c->on_demand) {
                         container_ports_stop(bus, c);
+                        /* a client may have started it since we looked: now that no client can, stop it */
+                        sd_bus_error_free(&error);
+                        r = container_unit_stop(bus, unit, -1, arg_force, &error);
+                        if (r < 0)
+                                return log_error("Failed to stop '%s': %s", unit, bus_message(&error, r)), r;
+                }
                 container_ports_reset_failed(bus, c);
         }
         r = container_files_remove(root_fd, BERTH_UNIT_DIR, name);
