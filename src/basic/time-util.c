@@ -8,8 +8,9 @@
 #include <time.h>
 
 #include "macro.h"
+#include "string-util.h"
 
-static int parse_duration(const char *s, uint64_t *ret) {
+int parse_go_duration(const char *s, uint64_t *ret) {
         static const struct {
                 const char *unit;
                 uint64_t usec;
@@ -28,14 +29,24 @@ static int parse_duration(const char *s, uint64_t *ret) {
 
         if (!*p)
                 return -EINVAL;
+        if (streq(p, "0")) { /* the one number Go takes without a unit */
+                *ret = 0;
+                return 0;
+        }
         while (*p) {
+                const char *digits = p;
                 char *end;
                 double v;
                 size_t i;
 
+                /* digits and a dot only: strtod() would also take signs, "inf", "nan", hex and exponents */
+                while (*digits && strchr("0123456789.", *digits))
+                        digits++;
+                if (digits == p)
+                        return -EINVAL;
                 errno = 0;
                 v = strtod(p, &end);
-                if (errno || end == p || v < 0 || *p == '+' || *p == '-')
+                if (errno || end != digits)
                         return -EINVAL;
                 for (i = 0; i < ELEMENTSOF(units); i++)
                         if (strncmp(end, units[i].unit, strlen(units[i].unit)) == 0)
@@ -45,6 +56,8 @@ static int parse_duration(const char *s, uint64_t *ret) {
                 if (v * (double) units[i].usec > 1e18)
                         return -ERANGE;
                 total += (uint64_t) (v * (double) units[i].usec);
+                if (total > (uint64_t) 1e18)
+                        return -ERANGE;
                 p = end + strlen(units[i].unit);
         }
         *ret = total;
@@ -104,7 +117,7 @@ int parse_docker_time(const char *s, uint64_t now_usec, uint64_t *ret_usec) {
                 *ret_usec = (uint64_t) (v * 1e6);
                 return 0;
         }
-        if (parse_duration(s, &d) >= 0) {
+        if (parse_go_duration(s, &d) >= 0) {
                 *ret_usec = d > now_usec ? 0 : now_usec - d;
                 return 0;
         }

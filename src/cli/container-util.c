@@ -1030,6 +1030,51 @@ void container_ports_reset_failed(sd_bus *bus, const Container *c) {
                 }
 }
 
+void container_ports_stop(sd_bus *bus, const Container *c) {
+        for (size_t i = 0; i < c->n_ports; i++) {
+                _cleanup_free_ char *sock = container_port_unit_name(c->name, c->ports + i, ".socket"),
+                                    *svc = container_port_unit_name(c->name, c->ports + i, ".service");
+
+                if (!sock || !svc)
+                        continue;
+                /* the proxy Requires= its socket: it stops with it, and no client can start it again */
+                (void) bus_unit_job_run(bus, "StopUnit", sock, "replace", NULL, NULL);
+                (void) bus_unit_job_run(bus, "StopUnit", svc, "replace", NULL, NULL);
+        }
+}
+
+int container_ports_forget(sd_bus *bus, const Container *c, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **wants = NULL;
+        const char *path;
+        int r;
+
+        if (!c->on_demand)
+                return 0;
+        /* sockets.target holds on to the sockets whose boot links it read, and they to the proxies and the
+         * container: only a reload lets go of them */
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                "org.freedesktop.systemd1.Manager", "GetUnit", error, &reply, "s", "sockets.target");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_get_property_strv(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Unit",
+                "Wants", error, &wants);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < c->n_ports; i++) {
+                _cleanup_free_ char *sock = container_port_unit_name(c->name, c->ports + i, ".socket");
+
+                if (!sock)
+                        return -ENOMEM;
+                if (strv_contains(wants, sock))
+                        return bus_reload_manager(bus, error);
+        }
+        return 0;
+}
+
 int container_ports_start(sd_bus *bus, const Container *c, char **ret_failed_unit, sd_bus_error *error) {
         int r;
 
@@ -1052,7 +1097,8 @@ int container_ports_start(sd_bus *bus, const Container *c, char **ret_failed_uni
                 if (r < 0)
                         return r;
                 if (!streq(result, "done")) {
-                        *ret_failed_unit = TAKE_PTR(sock);
+                        if (ret_failed_unit)
+                                *ret_failed_unit = TAKE_PTR(sock);
                         return 1;
                 }
         }

@@ -115,10 +115,19 @@ int container_unit_stop(sd_bus *bus, const char *unit, int64_t timeout_sec, bool
 /* container_unit_refresh() for every socket and proxy unit of the container's published ports. */
 int container_ports_refresh(sd_bus *bus, const Container *c, sd_bus_error *error);
 
-/* Starts the socket units of the container's published ports (after the container: they are bound to it)
- * and waits for them. Returns 0 when all listen, 1 with the name of the first that failed (its port is
+/* Starts the socket units of the container's published ports (after the container, to which they are bound
+ * unless it is --on-demand) and waits for them. Returns 0 when all listen, 1 with the name of the first that failed (its port is
  * taken, most likely), <0 on bus errors. */
 int container_ports_start(sd_bus *bus, const Container *c, char **ret_failed_unit, sd_bus_error *error);
+
+/* Stops the socket and proxy units of the container's published ports and waits (for --on-demand
+ * containers, whose sockets listen while the container is stopped), best effort. */
+void container_ports_stop(sd_bus *bus, const Container *c);
+
+/* After the port units of an --on-demand container were stopped and their files removed: reloads systemd
+ * if sockets.target still holds them (their boot links were read at boot or at the last reload), so they
+ * get unloaded. */
+int container_ports_forget(sd_bus *bus, const Container *c, sd_bus_error *error);
 
 /* ResetFailedUnit on the port units, so systemd unloads them (before `rm` deletes their files). */
 void container_ports_reset_failed(sd_bus *bus, const Container *c);

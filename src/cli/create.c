@@ -31,6 +31,7 @@
 #include "reference.h"
 #include "string-util.h"
 #include "strv.h"
+#include "time-util.h"
 
 static bool arg_detach = false;
 static const char *arg_name = NULL;
@@ -54,6 +55,8 @@ static PortBinding *arg_ports = NULL; /* -p, ranges expanded */
 static const char **arg_port_specs = NULL; /* the -p argument each binding came from, for errors */
 static size_t arg_n_ports = 0;
 static bool arg_publish_all = false;
+static bool arg_on_demand = false;
+static int64_t arg_idle_stop_sec = 0;
 static bool arg_interactive = false, arg_tty = false;
 static const char *arg_pull = "missing"; /* --pull=always|missing|never */
 static const char *arg_platform = NULL;
@@ -105,10 +108,14 @@ static void help(bool run) {
                "  -l, --label KEY=VAL          Set a label\n"
                "      --mount SPEC             type=bind,source=PATH,target=PATH[,readonly] or\n"
                "                               type=tmpfs,target=PATH[,tmpfs-size=64m][,tmpfs-mode=1777]\n"
+               "      --idle-stop DURATION     Stop the container after DURATION (90s, 5m, 1h) without a\n"
+               "                               client on its published ports (implies --on-demand)\n"
                "      --name NAME              Container name (default: a generated adjective_noun)\n"
                "      --network, --net MODE    none (default, loopback only) or host\n"
-               "  -p, --publish SPEC           Publish a container TCP port on the host:\n"
-               "                               [IP:][HOST_PORT:]CONTAINER_PORT[/tcp], ranges such as\n"
+               "      --on-demand              Keep the published ports listening while the container is\n"
+               "                               stopped: the first client starts it\n"
+               "  -p, --publish SPEC           Publish a container port on the host:\n"
+               "                               [IP:][HOST_PORT:]CONTAINER_PORT[/tcp|/udp], ranges such as\n"
                "                               8000-8010:80-90; no or 0 HOST_PORT picks a free port\n"
                "  -P, --publish-all            Publish every port the image EXPOSEs on a free host port\n"
                "      --restart POLICY         no (default), always, on-failure[:MAX-RETRIES] or\n"
@@ -128,8 +135,7 @@ static void help(bool run) {
                "      --help                   Show this help\n");
         confine_help();
         printf("\n"
-               "Not supported yet: UDP ports (-p .../udp), named volumes, --network bridge, -i without -t\n"
-               "in the background.\n");
+               "Not supported yet: named volumes, --network bridge, -i without -t in the background.\n");
 }
 
 static int stat_bind_source(const char *verb, const ContainerMount *m) {
@@ -199,9 +205,6 @@ static int add_publish(const char *verb, const char *spec) {
                 return log_error_errno(r, "Out of memory"), -EXIT_USAGE;
         if (r < 0)
                 return -cli_usage_error(verb, "invalid --publish '%s': %s", spec, reason);
-        if (list[0].proto == PORT_PROTO_UDP)
-                return -cli_usage_error(verb, "invalid --publish '%s': UDP ports are not supported yet",
-                        spec);
         if (arg_n_ports + n > PUBLISH_PORTS_MAX)
                 return -cli_usage_error(verb, "invalid --publish '%s': more than %d published ports", spec,
                         PUBLISH_PORTS_MAX);
@@ -261,6 +264,8 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                 ARG_STOP_TIMEOUT,
                 ARG_PULL,
                 ARG_PLATFORM,
+                ARG_ON_DEMAND,
+                ARG_IDLE_STOP,
                 ARG_HELP,
         };
 #define COMMON_OPTIONS                                                                                      \
@@ -279,7 +284,8 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                 { "user", required_argument, NULL, 'u' }, { "volume", required_argument, NULL, 'v' },       \
                 { "workdir", required_argument, NULL, 'w' }, { "publish", required_argument, NULL, 'p' },   \
                 { "publish-all", no_argument, NULL, 'P' }, { "interactive", no_argument, NULL, 'i' },       \
-                { "tty", no_argument, NULL, 't' }, CONFINE_OPTIONS, {                                       \
+                { "tty", no_argument, NULL, 't' }, { "on-demand", no_argument, NULL, ARG_ON_DEMAND },       \
+                { "idle-stop", required_argument, NULL, ARG_IDLE_STOP }, CONFINE_OPTIONS, {                 \
                 "help", no_argument, NULL, ARG_HELP                                                         \
         }
         static const struct option run_options[] = {
@@ -445,6 +451,21 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                 case 'P':
                         arg_publish_all = true;
                         break;
+                case ARG_ON_DEMAND:
+                        arg_on_demand = true;
+                        break;
+                case ARG_IDLE_STOP: {
+                        uint64_t usec;
+                        r = parse_go_duration(optarg, &usec);
+                        if (r < 0 || usec == 0 || usec / 1000000u >= IDLE_STOP_MAX_SEC)
+                                return -cli_usage_error(verb,
+                                        "invalid --idle-stop '%s': use a duration such as 90s, 5m or 1h",
+                                        optarg);
+                        /* whole seconds, rounded up: the proxy counts in seconds */
+                        arg_idle_stop_sec = (int64_t) ((usec + 999999u) / 1000000u);
+                        arg_on_demand = true;
+                        break;
+                }
                 case 'i':
                         arg_interactive = true;
                         break;
@@ -483,6 +504,14 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                 return -cli_usage_error(verb,
                         "-i/--interactive without -t works with 'berth run' in the foreground only (a "
                         "container with -t can be attached to later)");
+        if (arg_on_demand && arg_rm)
+                return -cli_usage_error(verb,
+                        "conflicting options: --%s and --rm (a container that is "
+                        "started on demand stays when it stops)",
+                        arg_idle_stop_sec > 0 ? "idle-stop" : "on-demand");
+        if (arg_on_demand && arg_n_ports == 0 && !arg_publish_all)
+                return -cli_usage_error(verb, "--%s needs a published port (-p or -P) to wait on",
+                        arg_idle_stop_sec > 0 ? "idle-stop" : "on-demand");
         if (arg_rm && restart_set && arg_restart != RESTART_NO)
                 return -cli_usage_error(verb, "conflicting options: --restart %s and --rm",
                         restart_policy_to_string(arg_restart));
@@ -628,11 +657,13 @@ static int build_container(ImageRecord *img, const char *image_arg, char **cmd_a
                 memcpy(c->ports, arg_ports, arg_n_ports * sizeof(PortBinding));
                 c->n_ports = arg_n_ports;
         }
+        c->on_demand = arg_on_demand;
+        c->idle_stop_sec = arg_idle_stop_sec;
         *ret = TAKE_PTR(c);
         return 0;
 }
 
-/* -P: every TCP port in the image's ExposedPorts that -p did not publish, on a free host port. */
+/* -P: every port in the image's ExposedPorts that -p did not publish, on a free host port. */
 static int add_exposed_ports(const char *verb, ImageRecord *img) {
         struct json_object *exposed =
                 json_get_object(json_get_object(img->config, "config"), "ExposedPorts");
@@ -648,10 +679,6 @@ static int add_exposed_ports(const char *verb, ImageRecord *img) {
                 (void) v;
                 if (port_key_parse(k, &b.container_port, &b.proto) < 0) {
                         log_warning("The image exposes '%s', which is not a port, ignoring", k);
-                        continue;
-                }
-                if (b.proto != PORT_PROTO_TCP) {
-                        log_warning("-P: not publishing %s: UDP ports are not supported yet, ignoring", k);
                         continue;
                 }
                 for (size_t i = 0; i < arg_n_ports; i++)
@@ -677,8 +704,10 @@ static int add_exposed_ports(const char *verb, ImageRecord *img) {
         return 0;
 }
 
-/* Binds a socket where the port's socket unit will listen (systemd binds with SO_REUSEADDR too, so a port in
- * TIME_WAIT is no conflict, a listening one is). Host port 0 gets a free port from the kernel. */
+/* Binds a socket where the port's socket unit will listen (systemd binds with SO_REUSEADDR too, so a TCP
+ * port in TIME_WAIT is no conflict, a listening one is). UDP has no TIME_WAIT, and SO_REUSEADDR would let a
+ * UDP socket share a port bound by another one that set it (as systemd's do): the UDP check binds without
+ * it, so any socket on the port is a conflict. Host port 0 gets a free port from the kernel. */
 static int port_try_bind(const PortBinding *b, int *ret_fd, uint16_t *ret_port) {
         static const int one = 1, zero = 0;
         union {
@@ -689,9 +718,10 @@ static int port_try_bind(const PortBinding *b, int *ret_fd, uint16_t *ret_port) 
         socklen_t len;
         _cleanup_close_ int fd = -EBADF;
         bool any = isempty(b->host_ip), v6 = any || strchr(b->host_ip, ':');
+        int type = b->proto == PORT_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
 
         if (v6) {
-                fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                fd = socket(AF_INET6, type | SOCK_CLOEXEC, 0);
                 if (fd < 0 && errno == EAFNOSUPPORT && any)
                         v6 = false; /* no IPv6 here: systemd binds 0.0.0.0 then, too */
                 else if (fd < 0)
@@ -706,7 +736,7 @@ static int port_try_bind(const PortBinding *b, int *ret_fd, uint16_t *ret_port) 
                         return -errno;
                 len = sizeof(sa.in6);
         } else {
-                fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
                 if (fd < 0)
                         return -errno;
                 sa.in = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(b->host_port) };
@@ -714,7 +744,7 @@ static int port_try_bind(const PortBinding *b, int *ret_fd, uint16_t *ret_port) 
                         return -EINVAL;
                 len = sizeof(sa.in);
         }
-        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+        if (type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
                 return -errno;
         if (bind(fd, &sa.sa, len) < 0)
                 return -errno;
@@ -924,6 +954,11 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
                         goto finish;
                 }
         }
+        if (arg_on_demand && arg_n_ports == 0) {
+                ret_code = cli_usage_error(verb, "--%s needs a published port, and the image EXPOSEs none",
+                        arg_idle_stop_sec > 0 ? "idle-stop" : "on-demand");
+                goto finish;
+        }
 
         r = build_container(img, image_arg, cmd_args, &c);
         if (r == -ENOEXEC) {
@@ -1030,10 +1065,29 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
                         error.message ?: strerror(-ERRNO_VALUE(r)));
                 goto finish;
         }
+        if (c->on_demand) {
+                _cleanup_free_ char *failed = NULL;
+
+                /* a created container is started by its first client, so its ports listen from now on */
+                r = container_ports_start(bus, c, &failed, &error);
+                if (r < 0) {
+                        log_error("Failed to start the port sockets of '%s': %s", c->name,
+                                error.message ?: strerror(-ERRNO_VALUE(r)));
+                        goto finish;
+                }
+                if (r > 0) {
+                        log_error("Failed to publish a port of container '%s': %s could not listen (port in "
+                                  "use? see 'journalctl -u %s')",
+                                c->name, failed, failed);
+                        goto finish;
+                }
+        }
         ret_code = 0;
 
 finish:
         if (ret_code != 0 && claimed) {
+                if (c->on_demand)
+                        container_ports_stop(bus, c);
                 r = container_files_remove(root_fd, BERTH_UNIT_DIR, c->name);
                 if (r < 0)
                         log_warning_errno(r,

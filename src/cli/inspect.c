@@ -152,7 +152,8 @@ static int container_object(ImageStore *store, const ContainerInfo *i, struct js
         if (!net || !json_add_new_object(net, "Networks"))
                 return -ENOMEM;
         r = json_add(net, "Ports",
-                i->running ? port_bindings_to_json(c->ports, c->n_ports, true) : json_object_new_object());
+                i->running || c->on_demand ? port_bindings_to_json(c->ports, c->n_ports, true)
+                                           : json_object_new_object());
         if (r < 0 || !json_get_object(net, "Ports"))
                 return -ENOMEM;
 

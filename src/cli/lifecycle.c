@@ -361,6 +361,7 @@ static int handle_rm(const char *verb, int c) {
 
 static int rm_one(sd_bus *bus, int root_fd, const char *arg) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(container_freep) Container *c = NULL;
         _cleanup_free_ char *name = NULL, *unit = NULL;
         UnitState s;
         int r;
@@ -390,14 +391,29 @@ static int rm_one(sd_bus *bus, int root_fd, const char *arg) {
         r = bus_reset_failed_unit(bus, unit, &error);
         if (r < 0)
                 log_warning("Failed to reset '%s', ignoring: %s", unit, bus_message(&error, r));
-        {
-                _cleanup_(container_freep) Container *c = NULL;
-                if (container_load(root_fd, name, &c) >= 0)
-                        container_ports_reset_failed(bus, c);
+        r = container_load(root_fd, name, &c);
+        if (r >= 0) {
+                /* an --on-demand container's sockets listen while it is stopped */
+                if (c->on_demand) {
+                        container_ports_stop(bus, c);
+                        /* a client may have started it since we looked: now that no client can, stop it */
+                        sd_bus_error_free(&error);
+                        r = container_unit_stop(bus, unit, -1, arg_force, &error);
+                        if (r < 0)
+                                return log_error("Failed to stop '%s': %s", unit, bus_message(&error, r)), r;
+                }
+                container_ports_reset_failed(bus, c);
         }
         r = container_files_remove(root_fd, BERTH_UNIT_DIR, name);
         if (r < 0 && r != -ENOENT)
                 return log_error_errno(r, "Failed to remove container '%s': %m", name);
+        if (c) {
+                sd_bus_error_free(&error);
+                r = container_ports_forget(bus, c, &error);
+                if (r < 0)
+                        log_warning("Failed to make systemd forget the port units of '%s', ignoring: %s",
+                                name, bus_message(&error, r));
+        }
         return 0;
 }
 
@@ -513,7 +529,7 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
         _cleanup_free_ char *name = NULL, *unit = NULL, *src = NULL, *dst = NULL, *old_dropin = NULL,
                             *new_dropin = NULL;
         const char *dropin_root = arg_root && !streq(arg_root, BERTH_STATE_DIR) ? arg_root : NULL;
-        bool enabled;
+        bool enabled, on_demand;
         UnitState s;
         int r;
 
@@ -538,6 +554,15 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
                                  "after it. Stop it first ('berth stop %s')",
                                name, unit, name),
                        -EBUSY;
+
+        /* an --on-demand container's sockets listen while it is stopped: under the old name until here */
+        r = container_load(root_fd, name, &c);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the config of container '%s': %m", name);
+        on_demand = c->on_demand;
+        if (on_demand)
+                container_ports_stop(bus, c);
+        c = container_free(c);
 
         /* claim the new name atomically, then make everything else follow */
         r = RET_NERRNO(renameat2(root_fd, src, root_fd, dst, RENAME_NOREPLACE));
@@ -581,6 +606,8 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
                 }
                 if (k < 0)
                         log_error_errno(k, "Failed to undo the rename of '%s': %m", name);
+                else if (on_demand && c)
+                        (void) container_ports_start(bus, c, NULL, NULL);
                 return r;
         }
 
@@ -600,6 +627,33 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
         if (r < 0)
                 log_warning_errno(r, "Failed to remove the port units of '%s', ignoring: %m", name);
         (void) bus_reset_failed_unit(bus, unit, NULL);
+        if (on_demand) {
+                _cleanup_(container_freep) Container *old = NULL;
+                _cleanup_free_ char *failed = NULL;
+
+                /* the old name's sockets, as systemd may still hold them */
+                old = calloc(1, sizeof(Container));
+                if (old) {
+                        old->name = strdup(name);
+                        old->ports = c->ports;
+                        old->n_ports = c->n_ports;
+                        old->on_demand = true;
+                        if (old->name)
+                                (void) container_ports_forget(bus, old, NULL);
+                        old->ports = NULL;
+                        old->n_ports = 0;
+                }
+                sd_bus_error_free(&error);
+                r = container_ports_refresh(bus, c, &error);
+                if (r >= 0)
+                        r = container_ports_start(bus, c, &failed, &error);
+                if (r < 0)
+                        log_warning("Failed to start the port sockets of '%s', ignoring: %s", new_name,
+                                bus_message(&error, r));
+                else if (r > 0)
+                        log_warning("%s could not listen, ignoring (see 'journalctl -u %s')", failed,
+                                failed);
+        }
         return 0;
 }
 

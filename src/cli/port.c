@@ -64,8 +64,8 @@ int verb_port(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Failed to read container '%s': %m", name), EXIT_CMD_FAILED;
 
-        /* as Docker: ports are published while the container runs */
-        for (size_t i = 0; info.running && i < info.container->n_ports; i++) {
+        /* as Docker: ports are published while the container runs; an --on-demand container's always */
+        for (size_t i = 0; (info.running || info.container->on_demand) && i < info.container->n_ports; i++) {
                 const PortBinding *b = info.container->ports + i;
                 char host[PORT_BINDING_HOST_MAX];
 

@@ -176,7 +176,7 @@ static char *command_text(const Container *c) {
 static struct json_object *row_object(const ContainerInfo *i) {
         _cleanup_json_ struct json_object *o = json_object_new_object();
         _cleanup_free_ char *cmd = command_text(i->container), *labels = strdup(""),
-                            *ports = i->running
+                            *ports = i->running || i->container->on_demand
                 ? port_bindings_format(i->container->ports, i->container->n_ports)
                 : strdup("");
         char status[96], created[64], running_for[64], id[65];

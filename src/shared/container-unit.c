@@ -132,7 +132,7 @@ int container_dropin_render(const Container *c, const char *root, char **ret) {
         fprintf(f, "# Written by berth for container %s (%.12s); `berth rm` deletes it.\n", c->name, c->id);
         fprintf(f, "[Unit]\n");
         /* published ports: starting the container (berth start, systemctl start, boot, Restart=) starts their
-         * sockets too; each socket is bound to the container and stops with it */
+         * sockets too; each socket is bound to the container and stops with it, unless --on-demand */
         for (size_t i = 0; i < c->n_ports; i++) {
                 _cleanup_free_ char *u = container_port_unit_name(c->name, c->ports + i, ".socket");
                 if (!u) {
@@ -203,59 +203,93 @@ char *container_port_unit_name(const char *name, const PortBinding *b, const cha
                 b->proto == PORT_PROTO_TCP ? "" : "-udp", suffix);
 }
 
+static char *listen_address(const PortBinding *b) {
+        if (isempty(b->host_ip))
+                return asprintf_safe("%u", (unsigned) b->host_port);
+        if (strchr(b->host_ip, ':'))
+                return asprintf_safe("[%s]:%u", b->host_ip, (unsigned) b->host_port);
+        return asprintf_safe("%s:%u", b->host_ip, (unsigned) b->host_port);
+}
+
 int container_port_units_render(const Container *c, const PortBinding *b, char **ret_socket,
         char **ret_service) {
-        _cleanup_free_ char *sock = NULL, *svc = NULL, *unit = NULL, *sock_name = NULL;
+        _cleanup_free_ char *sock = NULL, *svc = NULL, *unit = NULL, *sock_name = NULL, *listen = NULL,
+                            *deps = NULL, *proxy_args = NULL, *stop_post = NULL;
+        const char *proto = port_proto_to_string(b->proto);
         char host[PORT_BINDING_HOST_MAX];
 
-        if (b->proto != PORT_PROTO_TCP || b->host_port == 0 || b->container_port == 0 ||
-                !port_host_ip_is_valid(b->host_ip))
+        if (b->proto < 0 || b->proto >= _PORT_PROTO_MAX || b->host_port == 0 || b->container_port == 0 ||
+                !port_host_ip_is_valid(b->host_ip) || c->idle_stop_sec < 0 ||
+                c->idle_stop_sec > IDLE_STOP_MAX_SEC)
                 return -EINVAL;
         unit = container_unit_name(c->name);
         sock_name = container_port_unit_name(c->name, b, ".socket");
-        if (!unit || !sock_name)
+        listen = listen_address(b);
+        if (!unit || !sock_name || !listen)
                 return -ENOMEM;
         port_binding_host_string(b, host);
 
-        /* DefaultDependencies=no: the default Before=sockets.target would form a cycle with
-         * After=berth@NAME.service (services come after sockets.target). */
+        if (c->on_demand)
+                /* The socket lives on its own: it listens while the container is stopped, and the proxy
+                 * starts the container for the first client. The default dependencies put it before
+                 * sockets.target, whose .wants link starts it at boot. */
+                deps = strdup("");
+        else
+                /* Bound to the container: it listens while the container runs, as Docker publishes.
+                 * DefaultDependencies=no: the default Before=sockets.target would form a cycle with
+                 * After=berth@NAME.service (services come after sockets.target). */
+                deps = asprintf_safe("DefaultDependencies=no\n"
+                                     "BindsTo=%s\n"
+                                     "After=%s\n"
+                                     "Conflicts=shutdown.target\n"
+                                     "Before=shutdown.target\n",
+                        unit, unit);
+        if (!deps)
+                return -ENOMEM;
         sock = asprintf_safe("# Written by berth for container %s (%.12s); `berth rm` deletes it.\n"
                              "[Unit]\n"
-                             "Description=berth published port %s -> %s:%u/tcp\n"
+                             "Description=berth published port %s -> %s:%u/%s%s\n"
                              "Documentation=man:berth(1)\n"
-                             "DefaultDependencies=no\n"
-                             "BindsTo=%s\n"
-                             "After=%s\n"
-                             "Conflicts=shutdown.target\n"
-                             "Before=shutdown.target\n"
+                             "%s"
                              "\n"
                              "[Socket]\n"
-                             "ListenStream=%s%s%s%u\n"
+                             "%s=%s\n"
                              "%s"
                              "Accept=no\n",
-                c->name, c->id, host, c->name, (unsigned) b->container_port, unit, unit,
-                isempty(b->host_ip)               ? ""
-                        : strchr(b->host_ip, ':') ? "["
-                                                  : "",
-                b->host_ip,
-                isempty(b->host_ip)               ? ""
-                        : strchr(b->host_ip, ':') ? "]:"
-                                                  : ":",
-                (unsigned) b->host_port, isempty(b->host_ip) ? "BindIPv6Only=both\n" : "");
+                c->name, c->id, host, c->name, (unsigned) b->container_port, proto,
+                c->on_demand ? " (on demand)" : "", deps,
+                b->proto == PORT_PROTO_UDP ? "ListenDatagram" : "ListenStream", listen,
+                isempty(b->host_ip) ? "BindIPv6Only=both\n" : "");
+
+        if (c->idle_stop_sec > 0) {
+                proxy_args = asprintf_safe("--on-demand --idle-stop %lld ", (long long) c->idle_stop_sec);
+                stop_post = asprintf_safe("ExecStopPost=" BERTH_LIBEXECDIR "/berth-proxy --after-exit %s\n",
+                        c->name);
+        } else {
+                proxy_args = strdup(c->on_demand ? "--on-demand " : "");
+                stop_post = strdup("");
+        }
+        if (!proxy_args || !stop_post)
+                return -ENOMEM;
         /* The proxy starts as root with just what it needs to enter the container's network namespace
          * (CAP_SYS_ADMIN, CAP_SYS_PTRACE for /proc/PID/ns) and to drop to nobody right after it
-         * (CAP_SETUID, CAP_SETGID); see berth-proxy(8) in ARCHITECTURE.md. */
+         * (CAP_SETUID, CAP_SETGID); see berth-proxy in ARCHITECTURE.md. On demand it is PartOf= the
+         * container instead of BindsTo= it, so starting it does not start the container through systemd
+         * (the proxy does, and turns its clients away if that fails), and stopping the container still
+         * stops it; with --idle-stop its ExecStopPost= stops an idle container. */
         svc = asprintf_safe("# Written by berth for container %s (%.12s); `berth rm` deletes it.\n"
                             "[Unit]\n"
-                            "Description=berth port proxy %s -> %s:%u/tcp\n"
+                            "Description=berth port proxy %s -> %s:%u/%s\n"
                             "Documentation=man:berth(1)\n"
-                            "BindsTo=%s\n"
+                            "%s=%s\n"
                             "After=%s\n"
                             "Requires=%s\n"
                             "StartLimitIntervalSec=0\n"
                             "\n"
                             "[Service]\n"
-                            "ExecStart=" BERTH_LIBEXECDIR "/berth-proxy %s %u\n"
+                            "ExecStart=" BERTH_LIBEXECDIR "/berth-proxy %s%s %u\n"
+                            "%s"
+                            "SuccessExitStatus=3\n"
                             "TimeoutStopSec=5\n"
                             "LimitNOFILE=16384\n"
                             "CapabilityBoundingSet=CAP_SYS_ADMIN CAP_SYS_PTRACE CAP_SETUID CAP_SETGID\n"
@@ -271,8 +305,9 @@ int container_port_units_render(const Container *c, const PortBinding *b, char *
                             "LockPersonality=yes\n"
                             "MemoryDenyWriteExecute=yes\n"
                             "SystemCallArchitectures=native\n",
-                c->name, c->id, host, c->name, (unsigned) b->container_port, unit, unit, sock_name, c->name,
-                (unsigned) b->container_port);
+                c->name, c->id, host, c->name, (unsigned) b->container_port, proto,
+                c->on_demand ? "PartOf" : "BindsTo", unit, unit, sock_name, proxy_args, c->name,
+                (unsigned) b->container_port, stop_post);
         if (!sock || !svc)
                 return -ENOMEM;
         *ret_socket = TAKE_PTR(sock);
@@ -307,30 +342,53 @@ int container_port_units_write(const char *unit_dir, const Container *c) {
                 r = write_file_atomic_at(dfd, sock_name, sock, strlen(sock), 0644);
                 if (r < 0)
                         return r;
+                if (c->on_demand) {
+                        /* what `systemctl enable` would do: the socket listens from boot on */
+                        _cleanup_free_ char *link = strjoin("sockets.target.wants/", sock_name),
+                                            *target = strjoin(unit_dir, "/", sock_name);
+
+                        if (!link || !target)
+                                return -ENOMEM;
+                        if (mkdirat(dfd, "sockets.target.wants", 0755) < 0 && errno != EEXIST)
+                                return -errno;
+                        if (symlinkat(target, dfd, link) < 0 && errno != EEXIST)
+                                return -errno;
+                }
         }
         return 0;
 }
 
-int container_port_units_remove(const char *unit_dir, const char *name) {
-        _cleanup_free_ char *prefix = strjoin("berth-port-", name, "@");
+static int remove_port_files(const char *dir, const char *prefix) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
         int r, ret = 0;
 
-        if (!prefix)
-                return -ENOMEM;
-        r = opendir_at(AT_FDCWD, unit_dir, &d);
+        r = opendir_at(AT_FDCWD, dir, &d);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return r;
-        /* container names have no '@', so "berth-port-NAME@" never matches another container's units */
         while ((de = readdir(d)))
                 if (startswith(de->d_name, prefix) &&
                         (endswith(de->d_name, ".socket") || endswith(de->d_name, ".service")) &&
                         unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && ret == 0)
                         ret = -errno;
         return ret;
+}
+
+int container_port_units_remove(const char *unit_dir, const char *name) {
+        _cleanup_free_ char *prefix = strjoin("berth-port-", name, "@"),
+                            *wants = strjoin(unit_dir, "/sockets.target.wants");
+        int r;
+
+        if (!prefix || !wants)
+                return -ENOMEM;
+        /* container names have no '@', so "berth-port-NAME@" never matches another container's units;
+         * the boot links of --on-demand sockets first, so none is left pointing nowhere */
+        r = remove_port_files(wants, prefix);
+        if (r < 0)
+                return r;
+        return remove_port_files(unit_dir, prefix);
 }
 
 static char *dropin_dir(const char *unit_dir, const char *name) {

@@ -39,16 +39,19 @@ int container_dropin_write(const char *unit_dir, const Container *c, const char 
 int container_set_enabled(const char *unit_dir, const char *name, bool enabled);
 bool container_is_enabled(const char *unit_dir, const char *name);
 
-/* Published TCP ports: one socket unit per port, UNIT_DIR/berth-port-NAME@HOSTPORT.socket (ListenStream= on
- * the host address, BindsTo= the container), activating UNIT_DIR/berth-port-NAME@HOSTPORT.service, which
- * runs berth-proxy for the container port. Written before the container is first loaded, like the drop-in
- * (whose Wants= pulls them in), so no daemon-reload is needed. Container names contain no '@', so the
- * prefix "berth-port-NAME@" names exactly one container's units. */
+/* Published ports: one socket unit per port, UNIT_DIR/berth-port-NAME@HOSTPORT[-udp].socket (ListenStream=
+ * or ListenDatagram= on the host address), activating UNIT_DIR/berth-port-NAME@HOSTPORT[-udp].service,
+ * which runs berth-proxy for the container port. The socket is BindsTo= the container (listens while it
+ * runs), or, for --on-demand containers, independent of it and enabled at boot
+ * (UNIT_DIR/sockets.target.wants/), so a client starts a stopped container. Written before the container is
+ * first loaded, like the drop-in (whose Wants= pulls them in), so no daemon-reload is needed. Container
+ * names contain no '@', so the prefix "berth-port-NAME@" names exactly one container's units. */
 char *container_port_unit_name(const char *name, const PortBinding *b, const char *suffix);
 int container_port_units_render(const Container *c, const PortBinding *b, char **ret_socket,
         char **ret_service);
 int container_port_units_write(const char *unit_dir, const Container *c);
-/* Removes every berth-port-NAME@*.socket/.service in unit_dir; missing ones are fine. */
+/* Removes every berth-port-NAME@*.socket/.service in unit_dir and the boot links of the sockets; missing
+ * ones are fine. */
 int container_port_units_remove(const char *unit_dir, const char *name);
 
 /* Deletes everything berth keeps for a stopped container: ROOT/containers/NAME (upper layer included), the

@@ -435,6 +435,11 @@ int container_to_json(const Container *c, char **ret) {
                 r = json_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
         if (r >= 0)
                 r = json_add(host, "Init", json_object_new_boolean(c->init));
+        /* berth's own: --on-demand, --idle-stop (seconds) */
+        if (r >= 0 && c->on_demand)
+                r = json_add(host, "OnDemand", json_object_new_boolean(true));
+        if (r >= 0 && c->idle_stop_sec > 0)
+                r = json_add_int64(host, "IdleStopTimeout", c->idle_stop_sec);
         if (r < 0)
                 return r;
         restart = json_add_new_object(host, "RestartPolicy");
@@ -845,6 +850,12 @@ int container_from_json(const char *text, size_t size, Container **ret, const ch
         }
         c->auto_remove = get_bool(host, "AutoRemove");
         c->init = get_bool(host, "Init");
+        c->on_demand = get_bool(host, "OnDemand");
+        c->idle_stop_sec = json_get_int64(host, "IdleStopTimeout", 0);
+        if (c->idle_stop_sec < 0 || c->idle_stop_sec > IDLE_STOP_MAX_SEC)
+                FAIL("HostConfig.IdleStopTimeout must be a number of seconds");
+        if (c->idle_stop_sec > 0)
+                c->on_demand = true;
 
         mounts = member(host, "Mounts");
         if (mounts && !json_object_is_type(mounts, json_type_null)) {

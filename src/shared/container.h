@@ -165,6 +165,10 @@ typedef struct Container {
         size_t n_mounts;
         PortBinding *ports; /* -p, in the order given */
         size_t n_ports;
+        /* --on-demand: the port sockets listen while the container is stopped too, and a client starts it;
+         * --idle-stop (implies on_demand): the proxy stops it after this many seconds without a client */
+        bool on_demand;
+        int64_t idle_stop_sec;
 
         /* confinement */
         char **cap_add; /* as given: "NET_ADMIN", "CAP_SYS_TIME", "ALL" */
@@ -188,6 +192,9 @@ typedef struct Container {
         uint32_t userns_host_id;
         uint32_t userns_size;
 } Container;
+
+/* --idle-stop at most (about three years): keeps seconds * 1e6 far from overflowing */
+#define IDLE_STOP_MAX_SEC 100000000
 
 /* --userns=auto ranges: 65536 IDs each, from host ID 1000000000 up, below 2^31. */
 #define USERNS_AUTO_SIZE 65536u

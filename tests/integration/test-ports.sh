@@ -2,14 +2,19 @@
 # Published ports (-p) against a real systemd: one socket unit per port (berth-port-NAME@PORT.socket,
 # listening in the host's network namespace, on loopback only here), berth-proxy forwarding into a
 # --network none container with splice(); berth port, ps PORTS, inspect; random ports, -P; a large
-# transfer (sha256), 50 concurrent clients, half-close, a client reset mid-transfer; stop/start; port
-# conflicts and refused specs leave nothing behind; rm -f and --rm remove the socket units.
+# transfer (sha256), 200 concurrent clients, half-close, a client reset mid-transfer; UDP round trips (per
+# client, large datagrams, IPv4 and IPv6); stop/start; port conflicts and refused specs leave nothing
+# behind; rm -f and --rm remove the socket units. On-demand containers: test-ondemand.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 th_require
+netsrv=${BERTH_NETSRV:?set by meson test}
 th_berth_host --net private
+mkdir -p "$TH_WORK/netsrv/usr/local/bin"
+cp "$netsrv" "$TH_WORK/netsrv/usr/local/bin/berth-netsrv"
+"$TH" "$TH_DIR" copy-in "$TH_WORK/netsrv" /
 th_exec berth import \
         --change 'CMD ["httpd", "-f", "-v", "-p", "80", "-h", "/www"]' \
         --change 'EXPOSE 80/tcp' \
@@ -31,7 +36,6 @@ expect 125 "invalid --publish '8000-8010:80-85'" run -d -p 8000-8010:80-85 berth
 assert_contains "$out" "same length" "unequal ranges"
 expect 125 "invalid --publish 'x:80'" create -p x:80 berth-demo
 expect 125 "invalid --publish '70000:80'" create -p 70000:80 berth-demo
-expect 125 "UDP ports are not supported yet" create -p 5353:53/udp berth-demo
 expect 125 "can't be used with --network host" run -d --network host -p 8080:80 berth-demo
 expect 125 "can't be used with --network host" create --network host -P berth-demo
 expect 125 "host port 8080 is already published" create -p 8080:80 -p 8080:81 berth-demo
@@ -72,11 +76,34 @@ got=$(th_exec sh -c 'curl -fsS --max-time 60 http://127.0.0.1:8080/big.bin | sha
 assert_eq "$want" "$got" "20 MB through the proxy, sha256"
 echo "PASS: large transfer"
 
-fails=$(th_exec bash -c 'for i in $(seq 50); do
-        (curl -fsS --max-time 20 http://127.0.0.1:8080/index.html | grep -q "hello through berth" || echo FAIL) &
+fails=$(th_exec bash -c 'for i in $(seq 200); do
+        (curl -fsS --max-time 30 http://127.0.0.1:8080/index.html | grep -q "hello through berth" || echo FAIL) &
 done; wait')
-assert_eq "" "$fails" "50 concurrent requests all succeed"
-echo "PASS: 50 concurrent clients"
+assert_eq "" "$fails" "200 concurrent requests all succeed"
+# 200 connections open at once (a server that holds each until the client closes), each echoing its own bytes
+th_exec berth run -d --name many --init -p 127.0.0.1:7001:7001 -v /usr/local/bin/berth-netsrv:/netsrv:ro \
+        berth-demo /netsrv tcp-echo 7001 >/dev/null
+got=""
+for _ in $(seq 10); do
+        got=$(th_exec python3 -c '
+import socket, selectors
+conns = []
+for i in range(200):
+    conns.append(socket.create_connection(("127.0.0.1", 7001), timeout=20))
+for i, s in enumerate(conns):
+    s.sendall(b"conn %03d\n" % i)
+ok = 0
+for i, s in enumerate(conns):
+    d = b""
+    while len(d) < 9:
+        d += s.recv(64)
+    ok += d == b"conn %03d\n" % i
+print(ok)' 2>/dev/null || true)
+        [[ $got == 200 ]] && break
+        sleep 0.2
+done
+assert_eq "200" "$got" "200 simultaneous connections each get their own bytes back"
+echo "PASS: 200 concurrent clients"
 
 # a client that resets the connection mid-transfer does not disturb the proxy
 th_exec python3 -c '
@@ -117,6 +144,55 @@ print(d.decode().strip())' 2>/dev/null || true)
 done
 assert_eq "300000" "$got" "half-close passed on, answer comes back"
 echo "PASS: half-close"
+
+# --- UDP --------------------------------------------------------------------------------------------------
+th_exec berth run -d --name echo --init -p 127.0.0.1:5353:53/udp -p 5354:53/udp \
+        -v /usr/local/bin/berth-netsrv:/netsrv:ro berth-demo /netsrv udp-echo 53 >/dev/null
+assert_eq "53/udp -> 127.0.0.1:5353
+53/udp -> 0.0.0.0:5354" "$(th_exec berth port echo)" "berth port of UDP ports"
+assert_eq "127.0.0.1:5353
+0.0.0.0:5354" "$(th_exec berth port echo 53/udp)" "berth port echo 53/udp"
+assert_eq "127.0.0.1:5353->53/udp, 0.0.0.0:5354->53/udp" "$(th_exec berth ps --filter name=echo --format '{{.Ports}}')" "ps PORTS for UDP"
+assert_contains "$(th_exec systemctl show -P Listen berth-port-echo@5353-udp.socket)" "127.0.0.1:5353 (Datagram)" "ListenDatagram= on the address"
+got=$(th_exec python3 -c '
+import socket
+def client(family, addr):
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    return s
+ok = 0
+# three clients interleaved, each must get its own answers; 100 round trips each
+cs = [client(socket.AF_INET, "127.0.0.1") for _ in range(3)]
+for n in range(100):
+    for i, s in enumerate(cs):
+        msg = b"client %d round %d" % (i, n)
+        for attempt in range(20):  # the container may need a moment to bind the port
+            s.sendto(msg, ("127.0.0.1", 5353))
+            try:
+                d, a = s.recvfrom(65536)
+                break
+            except socket.timeout:
+                continue
+        ok += d == msg and a == ("127.0.0.1", 5353)
+# a large datagram, and the every-address port over IPv4 and IPv6
+big = bytes(range(256)) * 234
+s = client(socket.AF_INET, "127.0.0.1")
+s.sendto(big, ("127.0.0.1", 5353))
+ok += s.recvfrom(65536)[0] == big
+s4 = client(socket.AF_INET, "127.0.0.1")
+s4.sendto(b"v4", ("127.0.0.1", 5354))
+ok += s4.recvfrom(100)[0] == b"v4"
+s6 = client(socket.AF_INET6, "::1")
+s6.sendto(b"v6", ("::1", 5354))
+ok += s6.recvfrom(100)[0] == b"v6"
+print(ok)')
+assert_eq "303" "$got" "UDP round trips (300 from 3 clients, a 59904-byte datagram, IPv4 and IPv6)"
+proxy_udp=$(th_exec systemctl show -P MainPID berth-port-echo@5353-udp.service)
+assert_contains "$(th_exec grep '^Uid' "/proc/$proxy_udp/status")" "65534" "UDP proxy runs as nobody"
+# the container's echo server sees one client socket per host client, all inside the container
+assert_eq "$(th_exec readlink "/proc/$(th_exec systemctl show -P MainPID berth@echo.service)/ns/net")" \
+        "$(th_exec readlink "/proc/$proxy_udp/ns/net")" "UDP proxy in the container's netns"
+echo "PASS: UDP round trips"
 
 # --- random ports, -P, a port conflict ---------------------------------------------------------------------
 th_exec berth run -d --name rnd -p 127.0.0.1::80 berth-demo >/dev/null
@@ -160,7 +236,7 @@ b run --rm -p 127.0.0.1:8092:80 berth-demo true
 assert_eq 0 "$rc" "foreground run --rm with a port: $out"
 assert_eq "" "$(th_exec sh -c 'ls /etc/systemd/system | grep "@8092" || true')" "run --rm: port units removed"
 
-th_exec berth rm -f web count rnd pall >/dev/null
+th_exec berth rm -f web count many echo rnd pall >/dev/null
 assert_eq "" "$(sockets)" "no berth sockets listening after rm -f"
 assert_eq "" "$(port_files)" "port unit files removed"
 assert_fail fetch -o /dev/null http://127.0.0.1:8080/
@@ -170,4 +246,6 @@ for _ in $(seq 50); do
 done
 assert_eq "" "$(th_exec systemctl list-units --all --plain --no-legend 'berth-port-*' 'berth@*')" "no units left"
 assert_eq "" "$(th_exec berth ps -aq)" "no containers left"
+# in an ASan/UBSan build, berth-proxy reports to the journal
+assert_eq "0" "$(th_exec sh -c 'journalctl --no-pager -o cat | grep -cE "Sanitizer|runtime error:" || true')" "no sanitizer reports in the journal"
 echo "PASS: test-ports"

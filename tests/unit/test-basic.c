@@ -121,6 +121,38 @@ TEST(docker_time) {
         ASSERT_STREQ(buf, "2026-11-28T10:00:00.123456000Z");
 }
 
+TEST(go_duration) {
+        uint64_t t;
+
+        ASSERT_OK(parse_go_duration("90s", &t));
+        ASSERT_EQ(t, 90000000ULL);
+        ASSERT_OK(parse_go_duration("5m", &t));
+        ASSERT_EQ(t, 300000000ULL);
+        ASSERT_OK(parse_go_duration("1h30m10s", &t));
+        ASSERT_EQ(t, 5410000000ULL);
+        ASSERT_OK(parse_go_duration("1.5h", &t));
+        ASSERT_EQ(t, 5400000000ULL);
+        ASSERT_OK(parse_go_duration(".5s", &t));
+        ASSERT_EQ(t, 500000ULL);
+        ASSERT_OK(parse_go_duration("250ms", &t));
+        ASSERT_EQ(t, 250000ULL);
+        ASSERT_OK(parse_go_duration("0", &t));
+        ASSERT_EQ(t, 0ULL);
+        ASSERT_ERROR(parse_go_duration("", &t), EINVAL);
+        ASSERT_ERROR(parse_go_duration("10", &t), EINVAL);
+        ASSERT_ERROR(parse_go_duration("-5m", &t), EINVAL);
+        ASSERT_ERROR(parse_go_duration("+5m", &t), EINVAL);
+        ASSERT_ERROR(parse_go_duration("1e3s", &t), EINVAL);
+        ASSERT_ERROR(parse_go_duration("0x10s", &t), EINVAL);
+        ASSERT_ERROR(parse_go_duration("nans", &t), EINVAL);
+        ASSERT_ERROR(parse_go_duration("infh", &t), EINVAL);
+        ASSERT_ERROR(parse_go_duration("1.2.3s", &t), EINVAL);
+        ASSERT_ERROR(parse_go_duration("5m ", &t), EINVAL);
+        ASSERT_ERROR(parse_go_duration("5d", &t), EINVAL);
+        ASSERT_ERROR(parse_go_duration("9999999999999h", &t), ERANGE);
+        ASSERT_ERROR(parse_go_duration("999999999h999999999h", &t), ERANGE);
+}
+
 TEST(proc_cgroup) {
         char v2[] = "0::/system.slice/system-berth.slice/berth@web.service";
         char sd[] = "9:name=systemd:/system.slice/system-berth.slice/berth@web.service";
@@ -295,6 +327,7 @@ int main(void) {
         RUN(safe_close);
         RUN(docker_time);
         RUN(proc_cgroup);
+        RUN(go_duration);
         RUN(proc_nspid);
         RUN(exec_path);
         RUN(detach_keys);

@@ -97,6 +97,33 @@ TEST(round_trip) {
         ASSERT_EQ(d->ports[2].proto, PORT_PROTO_TCP);
         ASSERT_NOT_NULL(strstr(text, "\"PortBindings\""));
         ASSERT_NOT_NULL(strstr(text, "\"80\\/tcp\"") ?: strstr(text, "\"80/tcp\""));
+        ASSERT_FALSE(d->on_demand);
+        ASSERT_EQ(d->idle_stop_sec, 0);
+        ASSERT_NULL(strstr(text, "OnDemand"));
+}
+
+TEST(on_demand_round_trip) {
+        _cleanup_(container_freep) Container *c = sample(), *d = NULL, *e = NULL;
+        _cleanup_free_ char *text = NULL, *bad = NULL;
+        char *p;
+
+        c->on_demand = true;
+        c->idle_stop_sec = 90;
+        ASSERT_OK(container_to_json(c, &text));
+        ASSERT_NOT_NULL(strstr(text, "\"OnDemand\": true") ?: strstr(text, "\"OnDemand\":true"));
+        ASSERT_NOT_NULL(strstr(text, "\"IdleStopTimeout\": 90") ?: strstr(text, "\"IdleStopTimeout\":90"));
+        ASSERT_OK(container_from_json(text, strlen(text), &d, NULL));
+        ASSERT_TRUE(d->on_demand);
+        ASSERT_EQ(d->idle_stop_sec, 90);
+        /* a negative idle time is refused */
+        bad = strdup(text);
+        ASSERT_NOT_NULL(bad);
+        p = strstr(bad, "\"IdleStopTimeout\":");
+        ASSERT_NOT_NULL(p);
+        p += strlen("\"IdleStopTimeout\":");
+        p += *p == ' ';
+        memcpy(p, "-9", 2);
+        ASSERT_ERROR(container_from_json(bad, strlen(bad), &e, NULL), EBADMSG);
 }
 
 TEST(port_units) {
@@ -126,7 +153,47 @@ TEST(port_units) {
         free(sock);
         free(svc);
         sock = svc = NULL;
-        c->ports[0].proto = PORT_PROTO_UDP; /* not forwarded yet */
+
+        /* UDP */
+        c->ports[0].proto = PORT_PROTO_UDP;
+        free(name);
+        name = container_port_unit_name("web", c->ports + 0, ".socket");
+        ASSERT_STREQ(name, "berth-port-web@8080-udp.socket");
+        ASSERT_OK(container_port_units_render(c, c->ports + 0, &sock, &svc));
+        ASSERT_NOT_NULL(strstr(sock, "\nListenDatagram=8080\nBindIPv6Only=both\n"));
+        ASSERT_NOT_NULL(strstr(svc, "\nRequires=berth-port-web@8080-udp.socket\n"));
+        free(sock);
+        free(svc);
+        sock = svc = NULL;
+
+        /* --on-demand: the socket is independent of the container, the proxy part of it */
+        c->ports[0].proto = PORT_PROTO_TCP;
+        c->on_demand = true;
+        ASSERT_OK(container_port_units_render(c, c->ports + 0, &sock, &svc));
+        ASSERT_NULL(strstr(sock, "BindsTo="));
+        ASSERT_NULL(strstr(sock, "DefaultDependencies=no"));
+        ASSERT_NOT_NULL(strstr(svc, "\nPartOf=berth@web.service\n"));
+        ASSERT_NULL(strstr(svc, "BindsTo="));
+        ASSERT_NOT_NULL(strstr(svc, "/berth-proxy --on-demand web 80\n"));
+        ASSERT_NULL(strstr(svc, "ExecStopPost="));
+        free(sock);
+        free(svc);
+        sock = svc = NULL;
+
+        /* --idle-stop */
+        c->idle_stop_sec = 300;
+        ASSERT_OK(container_port_units_render(c, c->ports + 0, &sock, &svc));
+        ASSERT_NOT_NULL(strstr(svc, "/berth-proxy --on-demand --idle-stop 300 web 80\n"));
+        ASSERT_NOT_NULL(strstr(svc, "/berth-proxy --after-exit web\n"));
+        ASSERT_NOT_NULL(strstr(svc, "\nSuccessExitStatus=3\n"));
+        free(sock);
+        free(svc);
+        sock = svc = NULL;
+
+        c->idle_stop_sec = -1;
+        ASSERT_ERROR(container_port_units_render(c, c->ports + 0, &sock, &svc), EINVAL);
+        c->idle_stop_sec = 0;
+        c->ports[0].container_port = 0;
         ASSERT_ERROR(container_port_units_render(c, c->ports + 0, &sock, &svc), EINVAL);
 }
 
@@ -383,6 +450,7 @@ TEST(store_files) {
 int main(void) {
         RUN(names);
         RUN(round_trip);
+        RUN(on_demand_round_trip);
         RUN(rejects_malformed);
         RUN(dropin);
         RUN(port_units);
