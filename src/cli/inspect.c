@@ -385,6 +385,7 @@ static void image_help(void) {
                "Commands:\n"
                "  import      Import a root filesystem tarball as an image\n"
                "  inspect     Display detailed information on one or more images\n"
+               "  load        Load images from a tar archive\n"
                "  ls          List images (also: list)\n"
                "  prune       Remove unused images\n"
                "  pull        Download an image from a registry\n"
@@ -399,6 +400,7 @@ int verb_image(int argc, char *argv[]) {
                 { "import", NULL, verb_import },
                 { "inspect", NULL, verb_image_inspect },
                 { "list", NULL, verb_images },
+                { "load", NULL, verb_load },
                 { "ls", NULL, verb_images },
                 { "prune", NULL, verb_image_prune },
                 { "pull", NULL, verb_pull },

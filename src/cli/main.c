@@ -19,6 +19,7 @@ static const Verb verbs[] = {
         { "import", "Import a root filesystem tarball as an image", verb_import },
         { "inspect", "Show low-level information about containers or images as JSON", verb_inspect },
         { "kill", "Send a signal to running containers", verb_kill },
+        { "load", "Load images from a tar archive (docker save or OCI format)", verb_load },
         { "login", "Log in to a registry", verb_login },
         { "logout", "Log out from a registry", verb_logout },
         { "logs", "Show the output of a container", verb_logs },

@@ -61,6 +61,18 @@ int image_store_put_blob(ImageStore *s, const void *data, size_t size, char ret_
 /* Reads a blob and verifies its digest (-EBADMSG on mismatch, -ENOENT when missing). */
 int image_store_read_blob(ImageStore *s, const char *digest, size_t max_size, char **ret, size_t *ret_size);
 
+/* A private work dir "tmp/PREFIX-PID-RANDOM" for an operation in progress, flock()ed through *ret_fd so that
+ * the sweep of stale work dirs leaves it alone until that fd is closed. The caller removes it with
+ * image_store_remove_work_dir() (a killed caller leaves it to the next sweep). No lock may be held. */
+int image_store_make_work_dir(ImageStore *s, const char *prefix, char **ret_name, int *ret_fd);
+int image_store_remove_work_dir(ImageStore *s, const char *name);
+/* An anonymous read-write file in tmp/ (O_TMPFILE, or created and unlinked at once): spool space that
+ * disappears with its fd. */
+int image_store_open_tmpfile(ImageStore *s, int *ret_fd);
+/* Opens layers/<diff_id>/diff of a published layer (-ENOENT if there is none). Layers never change once
+ * published, but rmi may delete one: hold LOCK_SH while reading it. */
+int image_store_open_layer(ImageStore *s, const char *diff_id, int *ret_fd);
+
 /* What a pulled layer must turn out to be: its digest as downloaded and its diff_id (either may be NULL). */
 typedef struct LayerExpect {
         const char *compressed_digest;
