@@ -390,6 +390,7 @@ static void image_help(void) {
                "  prune       Remove unused images\n"
                "  pull        Download an image from a registry\n"
                "  rm          Remove one or more images\n"
+               "  save        Save images to a tar archive\n"
                "  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n"
                "\n"
                "Run 'berth image COMMAND --help' for more information on a command.\n");
@@ -405,6 +406,7 @@ int verb_image(int argc, char *argv[]) {
                 { "prune", NULL, verb_image_prune },
                 { "pull", NULL, verb_pull },
                 { "rm", NULL, verb_rmi },
+                { "save", NULL, verb_save },
                 { "tag", NULL, verb_tag },
         };
 

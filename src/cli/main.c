@@ -31,6 +31,7 @@ static const Verb verbs[] = {
         { "rm", "Remove containers", verb_rm },
         { "rmi", "Remove one or more images", verb_rmi },
         { "run", "Create and start a container from an image", verb_run },
+        { "save", "Save images to a tar archive (docker-archive format)", verb_save },
         { "start", "Start stopped containers", verb_start },
         { "stats", "Show the resource usage of containers", verb_stats },
         { "stop", "Stop running containers", verb_stop },

@@ -66,6 +66,7 @@ typeof(archive_write_set_bytes_in_last_block) *sym_archive_write_set_bytes_in_la
 typeof(archive_write_set_bytes_per_block) *sym_archive_write_set_bytes_per_block = NULL;
 typeof(archive_write_set_filter_option) *sym_archive_write_set_filter_option = NULL;
 typeof(archive_write_set_format_pax) *sym_archive_write_set_format_pax = NULL;
+typeof(archive_write_set_format_pax_restricted) *sym_archive_write_set_format_pax_restricted = NULL;
 typeof(archive_write_set_format_raw) *sym_archive_write_set_format_raw = NULL;
 typeof(EVP_MD_CTX_new) *sym_EVP_MD_CTX_new = NULL;
 typeof(EVP_MD_CTX_free) *sym_EVP_MD_CTX_free = NULL;
@@ -139,6 +140,7 @@ int dlopen_libarchive(void) {
                 DLSYM_ENTRY(archive_write_set_bytes_per_block),
                 DLSYM_ENTRY(archive_write_set_filter_option),
                 DLSYM_ENTRY(archive_write_set_format_pax),
+                DLSYM_ENTRY(archive_write_set_format_pax_restricted),
                 DLSYM_ENTRY(archive_write_set_format_raw),
         };
 

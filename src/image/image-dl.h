@@ -74,6 +74,7 @@ extern typeof(archive_write_set_bytes_in_last_block) *sym_archive_write_set_byte
 extern typeof(archive_write_set_bytes_per_block) *sym_archive_write_set_bytes_per_block;
 extern typeof(archive_write_set_filter_option) *sym_archive_write_set_filter_option;
 extern typeof(archive_write_set_format_pax) *sym_archive_write_set_format_pax;
+extern typeof(archive_write_set_format_pax_restricted) *sym_archive_write_set_format_pax_restricted;
 extern typeof(archive_write_set_format_raw) *sym_archive_write_set_format_raw;
 extern typeof(EVP_MD_CTX_new) *sym_EVP_MD_CTX_new;
 extern typeof(EVP_MD_CTX_free) *sym_EVP_MD_CTX_free;
@@ -145,6 +146,7 @@ extern typeof(EVP_sha256) *sym_EVP_sha256;
 #define archive_write_set_bytes_per_block sym_archive_write_set_bytes_per_block
 #define archive_write_set_filter_option sym_archive_write_set_filter_option
 #define archive_write_set_format_pax sym_archive_write_set_format_pax
+#define archive_write_set_format_pax_restricted sym_archive_write_set_format_pax_restricted
 #define archive_write_set_format_raw sym_archive_write_set_format_raw
 #define EVP_MD_CTX_new sym_EVP_MD_CTX_new
 #define EVP_MD_CTX_free sym_EVP_MD_CTX_free
