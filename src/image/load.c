@@ -61,10 +61,12 @@ typedef struct Loader {
         size_t n_members;
         unsigned n_files;
         uint64_t total;
+        uint64_t input_size;
         int io_error;
         PlanImage *plan;
         size_t n_plan;
-        uint8_t *buffer;
+        uint8_t *in_buffer; /* what we read from input_fd, for libarchive */
+        uint8_t *buffer; /* what libarchive hands us */
         char *error;
 } Loader;
 
@@ -93,6 +95,7 @@ static void loader_done(Loader *l) {
         for (size_t i = 0; i < l->n_plan; i++)
                 plan_image_done(&l->plan[i]);
         free(l->plan);
+        free(l->in_buffer);
         free(l->buffer);
         free(l->error);
 }
@@ -153,14 +156,15 @@ static la_ssize_t input_read(struct archive *a, void *userdata, const void **ret
         ssize_t n;
 
         do
-                n = read(l->input_fd, l->buffer, COPY_BUFFER_SIZE);
+                n = read(l->input_fd, l->in_buffer, COPY_BUFFER_SIZE);
         while (n < 0 && errno == EINTR);
         if (n < 0) {
                 l->io_error = -errno;
                 archive_set_error(a, errno, "Cannot read the archive: %s", strerror(errno));
                 return -1;
         }
-        *ret_buf = l->buffer;
+        l->input_size += (uint64_t) n;
+        *ret_buf = l->in_buffer;
         return n;
 }
 
@@ -367,7 +371,9 @@ static int spool_archive(Loader *l) {
                         return r;
         }
 
-broken:;
+broken:
+        if (l->input_size == 0 && l->io_error == 0)
+                return fail(l, SYNTHETIC_ERRNO(EBADMSG), "the input is empty");
         _cleanup_free_ char *q = quote_name(archive_error_string(a) ?: "unreadable");
         return fail(l, l->io_error < 0 ? l->io_error : SYNTHETIC_ERRNO(EBADMSG),
                 "not a readable tar archive: %s", q ?: "?");
@@ -752,8 +758,9 @@ int image_load(ImageStore *s, int input_fd, LoadResult *ret, char **reterr) {
                 *reterr = strdup("cannot load libarchive or libcrypto, which loading archives needs");
                 return r;
         }
+        l.in_buffer = malloc(COPY_BUFFER_SIZE);
         l.buffer = malloc(COPY_BUFFER_SIZE);
-        if (!l.buffer)
+        if (!l.in_buffer || !l.buffer)
                 return -ENOMEM;
         r = image_store_make_work_dir(s, "load", &l.work, &l.work_fd);
         if (r < 0) {
