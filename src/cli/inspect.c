@@ -389,6 +389,7 @@ static void image_help(void) {
                "  ls          List images (also: list)\n"
                "  prune       Remove unused images\n"
                "  pull        Download an image from a registry\n"
+               "  push        Upload an image to a registry\n"
                "  rm          Remove one or more images\n"
                "  save        Save images to a tar archive\n"
                "  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n"
@@ -405,6 +406,7 @@ int verb_image(int argc, char *argv[]) {
                 { "ls", NULL, verb_images },
                 { "prune", NULL, verb_image_prune },
                 { "pull", NULL, verb_pull },
+                { "push", NULL, verb_push },
                 { "rm", NULL, verb_rmi },
                 { "save", NULL, verb_save },
                 { "tag", NULL, verb_tag },

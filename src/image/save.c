@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "fd-util.h"
+#include "image-config.h"
 #include "image-dl.h"
 #include "json-util.h"
 #include "layer-export.h"
@@ -196,12 +197,12 @@ static char *familiar_tag(const char *full) {
 
 static int save_image(Saver *x, const char *id, char **tags) {
         _cleanup_(image_record_freep) ImageRecord *rec = NULL;
-        _cleanup_json_ struct json_object *cfg = NULL, *entry = NULL;
-        _cleanup_free_ char *config = NULL, *config_name = NULL;
-        struct json_object *diff_ids, *repo_tags, *layers, *new_ids;
+        _cleanup_json_ struct json_object *entry = NULL;
+        _cleanup_free_ char *config = NULL, *new_config = NULL, *config_name = NULL;
+        _cleanup_strv_free_ char **new_ids = NULL;
+        struct json_object *repo_tags, *layers;
         char digest[DIGEST_STRING_MAX];
-        size_t config_size;
-        bool changed = false;
+        size_t config_size, new_size;
         int r;
 
         r = image_store_get(x->store, id, &rec);
@@ -210,69 +211,39 @@ static int save_image(Saver *x, const char *id, char **tags) {
         r = image_store_read_blob(x->store, id, CONFIG_MAX, &config, &config_size);
         if (r < 0)
                 return fail(x, r, "cannot read the config of image %s: %s", id, strerror(-r));
-        if (json_parse(config, config_size, &cfg, NULL) < 0)
-                return fail(x, SYNTHETIC_ERRNO(EBADMSG), "the config of image %s is not valid JSON", id);
-        diff_ids = json_get_array(json_get_object(cfg, "rootfs"), "diff_ids");
-        if (!diff_ids)
-                return fail(x, SYNTHETIC_ERRNO(EBADMSG), "the config of image %s has no rootfs.diff_ids",
-                        id);
 
         entry = json_object_new_object();
-        new_ids = json_object_new_array();
-        if (!entry || !new_ids) {
-                json_object_put(new_ids);
+        if (!entry)
                 return -ENOMEM;
-        }
         layers = json_add_new_array(entry, "Layers");
-        if (!layers) {
-                json_object_put(new_ids);
+        if (!layers)
                 return -ENOMEM;
-        }
-        for (size_t i = 0; i < json_object_array_length(diff_ids); i++) {
-                const char *old = json_object_get_string(json_object_array_get_idx(diff_ids, i));
+        /* rec->layers are the config's diff_ids, validated */
+        STRV_FOREACH(old, rec->layers) {
                 char new_id[DIGEST_STRING_MAX];
                 _cleanup_free_ char *name = NULL;
 
-                if (!digest_is_valid(old)) {
-                        json_object_put(new_ids);
-                        return fail(x, SYNTHETIC_ERRNO(EBADMSG),
-                                "the config of image %s has a malformed diff_id", id);
-                }
-                r = save_layer(x, old, new_id);
-                if (r < 0) {
-                        json_object_put(new_ids);
-                        return r;
-                }
-                changed = changed || !streq(old, new_id);
-                name = strjoin(new_id + strlen("sha256:"), ".tar");
-                if (!name || json_array_add_string(layers, name) < 0 ||
-                        json_array_add_string(new_ids, new_id) < 0) {
-                        json_object_put(new_ids);
-                        return -ENOMEM;
-                }
-        }
-
-        if (changed) {
-                /* the same config, pointing at the tars in this archive */
-                json_object_object_del(json_get_object(cfg, "rootfs"), "diff_ids");
-                r = json_add(json_get_object(cfg, "rootfs"), "diff_ids", new_ids);
+                r = save_layer(x, *old, new_id);
                 if (r < 0)
                         return r;
-                free(config);
-                config = json_to_string(cfg, false);
-                if (!config)
+                name = strjoin(new_id + strlen("sha256:"), ".tar");
+                if (!name || json_array_add_string(layers, name) < 0 || strv_extend(&new_ids, new_id) < 0)
                         return -ENOMEM;
-                config_size = strlen(config);
-        } else
-                json_object_put(new_ids);
+        }
 
-        r = sha256_digest_of(config, config_size, digest);
+        /* the same config, naming the tars in this archive */
+        r = image_config_replace_diff_ids(config, config_size, new_ids, &new_config, &new_size);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return fail(x, r, "the config of image %s has no rootfs", id);
+        r = sha256_digest_of(new_config, new_size, digest);
         if (r < 0)
                 return fail(x, r, "cannot hash the config of image %s (libcrypto)", id);
         config_name = strjoin(digest + strlen("sha256:"), ".json");
         if (!config_name)
                 return -ENOMEM;
-        r = write_member(x, config_name, config, config_size);
+        r = write_member(x, config_name, new_config, new_size);
         if (r < 0)
                 return r;
 
@@ -292,7 +263,7 @@ static int save_image(Saver *x, const char *id, char **tags) {
         if (json_object_array_add(x->manifest, entry) < 0)
                 return -ENOMEM;
         TAKE_PTR(entry);
-        if (changed)
+        if (!streq(digest, id))
                 log_debug("Image %s saved as %s (its layers were re-created)", id, digest);
         return 0;
 }

@@ -181,4 +181,49 @@ check_nothing "truncated"
 expect 1 "the input is empty" --root $alt load -i /dev/null
 echo "PASS: hostile archives fail cleanly and leave nothing"
 
+# --- push: anonymous TLS registry; again (nothing to send, same digest); a clean store pulls and runs it ----
+saved_id=sha256:$(th_exec sh -c "tar -xOf $W/saved.tar manifest.json | jq -r '.[0].Config'" | sed 's/\.json$//')
+b tag localhost/multi:oci localhost:5000/pushed/multi:1
+expect 0 "The push refers to repository [localhost:5000/pushed/multi]" push localhost:5000/pushed/multi:1
+assert_contains "$out" "Pushed"
+sed 's/^/  /' <<<"$out"
+digest=$(sed -n 's/^1: digest: \(sha256:[0-9a-f]\{64\}\) size: [0-9]*$/\1/p' <<<"$out")
+[[ -n $digest ]] || { echo "FAIL: no 'TAG: digest: ... size: ...' line: $out"; exit 1; }
+skc=(--cert-dir "$REG_CERTS_D/localhost:5000")
+assert_eq "$digest" "$(sk inspect "${skc[@]}" docker://localhost:5000/pushed/multi:1 | jq -r .Digest)" "skopeo sees the pushed digest"
+raw=$(sk inspect --raw "${skc[@]}" docker://localhost:5000/pushed/multi:1)
+assert_eq "application/vnd.docker.distribution.manifest.v2+json 3" "$(jq -r '.mediaType + " " + (.layers | length | tostring)' <<<"$raw")" "a schema2 manifest with three layers"
+assert_eq "$saved_id" "$(jq -r .config.digest <<<"$raw")" "push and save re-create the same config"
+expect 0 "Layer already exists" push localhost:5000/pushed/multi:1
+[[ $out != *"Pushed"* ]] || { echo "FAIL: a second push sent layers again: $out"; exit 1; }
+assert_contains "$out" "1: digest: $digest" "a second push gives the same digest"
+expect 0 "Digest: $digest" --root $alt pull localhost:5000/pushed/multi:1
+b --root $alt run --rm localhost:5000/pushed/multi:1 sh -c "$whiteouts"
+assert_eq "by"$'\n'"y" "$out" "the pushed image, pulled into a clean store, runs with its whiteouts"
+b --root $alt image inspect -f '{{.Id}}' localhost:5000/pushed/multi:1
+assert_eq "$saved_id" "$out" "the pulled image is the saved one"
+expect 0 "" push -q localhost:5000/pushed/multi:1
+assert_eq "localhost:5000/pushed/multi:1" "$out" "push -q prints the reference"
+expect 1 "An image does not exist locally with the tag: localhost:5000/nosuch" push localhost:5000/nosuch
+echo "PASS: push to the TLS registry; skopeo inspect; a second push sends nothing; a clean store pulls and runs it"
+
+# --- push with basic auth (login first) and token auth (push,pull scope) -------------------------------------
+b tag localhost:5000/busybox:latest localhost:5001/pushed/bb:2
+expect 1 "berth login localhost:5001" push localhost:5001/pushed/bb:2
+expect 0 "Login Succeeded" login -u "$REG_USER" -p "$REG_PASSWORD" localhost:5001
+expect 0 "Pushed" push localhost:5001/pushed/bb:2
+sk inspect --cert-dir "$REG_CERTS_D/localhost:5001" --creds "$REG_USER:$REG_PASSWORD" docker://localhost:5001/pushed/bb:2 >/dev/null ||
+	{ echo "FAIL: skopeo cannot inspect the image pushed with basic auth"; exit 1; }
+b logout localhost:5001
+b tag localhost:5000/busybox:latest localhost:5002/public/pushed:3
+expect 1 "denied" push localhost:5002/public/pushed:3
+expect 0 "Login Succeeded" login -u "$REG_USER" -p "$REG_PASSWORD" localhost:5002
+b tag localhost:5000/busybox:latest localhost:5002/private/pushed:3
+expect 0 "Pushed" push localhost:5002/private/pushed:3
+out=$(th_exec curl -fsS --cacert "$REG_CA" "https://localhost:5003/stats")
+assert_contains "$out" "repository:private/pushed:push,pull" "the token server was asked for the push scope"
+b logout localhost:5002
+b --root $alt image prune -a -f
+expect 1 "denied" --root $alt pull localhost:5002/private/pushed:3
+echo "PASS: push with basic auth after login, token auth with the push scope; anonymous push refused"
 echo "PASS: test-archive"
