@@ -302,6 +302,15 @@ static int spool_entry(Loader *l, struct archive *a, struct archive_entry *e) {
                 return 0;
         }
 
+        /* the JSON members are read into memory later: refuse big ones before spooling them */
+        uint64_t max = IN_SET(kind, ARCHIVE_MEMBER_MANIFEST, ARCHIVE_MEMBER_INDEX, ARCHIVE_MEMBER_OCI_LAYOUT,
+                               ARCHIVE_MEMBER_CONFIG)
+                ? LOAD_JSON_MAX
+                : LOAD_SIZE_MAX;
+        if (archive_entry_size_is_set(e) && archive_entry_size(e) > (la_int64_t) max)
+                return fail(l, SYNTHETIC_ERRNO(EFBIG),
+                        "archive member '%s' is larger than %" PRIu64 " bytes", quoted, max);
+
         r = add_member(l, TAKE_PTR(canonical), &m);
         if (r < 0)
                 return r;
@@ -328,6 +337,9 @@ static int spool_entry(Loader *l, struct archive *a, struct archive_entry *e) {
                 if (n == 0)
                         break;
                 size += (uint64_t) n;
+                if (size > max)
+                        return fail(l, SYNTHETIC_ERRNO(EFBIG),
+                                "archive member '%s' is larger than %" PRIu64 " bytes", quoted, max);
                 l->total += (uint64_t) n;
                 if (l->total > LOAD_SIZE_MAX)
                         return fail(l, SYNTHETIC_ERRNO(EFBIG),

@@ -293,6 +293,14 @@ static void test_hostile(void) {
                 expect_failure(tar_of(m, 1, false), "a manifest.json that is not JSON");
         }
         {
+                size_t big = 9u * 1024 * 1024;
+                char *data = calloc(1, big);
+                Member m[] = { { .name = "manifest.json", .data = ASSERT_NOT_NULL(data), .size = big } };
+                memset(data, ' ', big);
+                expect_failure(tar_of(m, 1, false), "a 9 MiB manifest.json");
+                free(data);
+        }
+        {
                 Buf garbage = { .data = (uint8_t *) strdup("garbage garbage garbage"), .size = 23 };
                 expect_failure(garbage, "garbage input");
         }
