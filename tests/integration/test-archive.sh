@@ -6,6 +6,7 @@
 #   save: skopeo reads the archive (and its tag), a fresh store loads it, the multi-layer image keeps its
 #         whiteouts, save/load/save gives the same bytes, name-only and ID arguments, a terminal is refused;
 #   hostile archives fail with a clear error and leave no image, no layer, no work dir and nothing outside;
+#   docker: when docker.io is installed, docker loads and runs what berth saves, berth what docker saves;
 #   push: to the anonymous TLS registry and, after login, the basic-auth one; skopeo inspects the result and
 #         a clean store pulls and runs it.
 set -euo pipefail
@@ -21,7 +22,11 @@ registry_require
 # a second store on a real file system (overlay upper dirs cannot live on the host's root overlay)
 alt_host=$(mktemp -d /tmp/berth-alt.XXXXXX)
 TH_CLEANUP+=("rm -rf '$alt_host'")
-th_berth_host --net private --bind "$alt_host:/var/lib/berth-alt:rw"
+# Docker 20.10 (docker.io), when installed, loads what berth saves and saves what berth loads
+docker=()
+[[ -x /usr/sbin/dockerd && -x /usr/bin/docker ]] &&
+	docker=(--keep docker.service --keep docker.socket --keep containerd.service)
+th_berth_host --net private --bind "$alt_host:/var/lib/berth-alt:rw" "${docker[@]}"
 registry_up
 registry_seed
 echo "PASS: registries up and seeded"
@@ -75,9 +80,9 @@ sk copy -q "oci:$REG_OCI_LAYOUT:multi" "oci-archive:$W/multi-oci.tar:localhost/m
 expect 0 "Loaded image: localhost/multi:oci" load -i "$W/multi-oci.tar"
 b image inspect -f '{{.Id}}' localhost/multi:oci
 assert_eq "$REG_MULTI_CONFIG" "$out" "the OCI image's ID"
-whiteouts='test ! -e /data/a && test ! -e /data/dir/x && cat /data/b /data/dir/y && ls -A /data/dir'
+whiteouts='test ! -e /data/a && test ! -e /data/dir/x && echo $(cat /data/b /data/dir/y) $(ls -A /data/dir)'
 b run --rm localhost/multi:oci sh -c "$whiteouts"
-assert_eq "by"$'\n'"y" "$out" "whiteouts and the opaque dir applied"
+assert_eq "by y" "$out" "whiteouts and the opaque dir applied"
 sk copy -q --all "oci:$REG_OCI_LAYOUT:multiarch" "oci-archive:$W/multiarch-oci.tar"
 expect 0 "Loaded image ID: " load -i "$W/multiarch-oci.tar"
 id=${out##*Loaded image ID: }
@@ -105,12 +110,34 @@ out=$(sk inspect "docker-archive:$W/saved.tar" | jq -r '.Layers | length')
 assert_eq 3 "$out" "three layer tars"
 expect 0 "Loaded image: localhost/multi:oci" --root $alt load -i "$W/saved.tar"
 b --root $alt run --rm localhost/multi:oci sh -c "$whiteouts"
-assert_eq "by"$'\n'"y" "$out" "whiteouts and the opaque dir survive save and load"
+assert_eq "by y" "$out" "whiteouts and the opaque dir survive save and load"
 th_exec sh -c "berth --root $alt save localhost/multi:oci > $W/saved2.tar"
 assert_eq "$(th_exec sha256sum "$W/saved.tar" | cut -d' ' -f1)" \
 	"$(th_exec sha256sum "$W/saved2.tar" | cut -d' ' -f1)" "save, load, save gives the same archive"
 tmp_empty $alt
 echo "PASS: save; skopeo inspect; load into a fresh store; whiteouts kept; save/load/save is a fixed point"
+
+# docker load of berth's archive, docker save into berth load (docker keeps the layer tars' bytes)
+if ((${#docker[@]})); then
+	th_exec systemctl start docker.service
+	for ((i = 0; i < 150; i++)); do th_exec /usr/bin/docker info >/dev/null 2>&1 && break; sleep 0.2; done
+	th_exec /usr/bin/docker load -i "$W/saved.tar" | grep -q "Loaded image: localhost/multi:oci" ||
+		{ echo "FAIL: docker load of berth's archive"; exit 1; }
+	out=$(th_exec /usr/bin/docker run --rm --network none localhost/multi:oci sh -c "$whiteouts")
+	assert_eq "by y" "$out" "docker runs berth's saved image with its whiteouts"
+	th_exec /usr/bin/docker save -o "$W/docker-saved.tar" localhost/multi:oci
+	b --root $alt rmi localhost/multi:oci
+	expect 0 "Loaded image: localhost/multi:oci" --root $alt load -i "$W/docker-saved.tar"
+	b --root $alt image inspect -f '{{.Id}}' localhost/multi:oci
+	assert_eq "sha256:$(th_exec sh -c "tar -xOf $W/saved.tar manifest.json | jq -r '.[0].Config'" | sed 's/\.json$//')" \
+		"$out" "docker save of the loaded image gives berth the same image"
+	b --root $alt run --rm localhost/multi:oci sh -c "$whiteouts"
+	assert_eq "by y" "$out" "berth runs docker's saved image with its whiteouts"
+	th_exec systemctl stop docker.service docker.socket containerd.service
+	echo "PASS: docker load of berth's archive; berth load of docker save"
+else
+	echo "SKIP: docker interoperability (docker.io is not installed)"
+fi
 
 # the layers inside are what the config says, and whiteouts are tar whiteouts again
 th_exec sh -c "mkdir -p $W/ex && tar -xf $W/saved.tar -C $W/ex"
@@ -199,7 +226,7 @@ expect 0 "Layer already exists" push localhost:5000/pushed/multi:1
 assert_contains "$out" "1: digest: $digest" "a second push gives the same digest"
 expect 0 "Digest: $digest" --root $alt pull localhost:5000/pushed/multi:1
 b --root $alt run --rm localhost:5000/pushed/multi:1 sh -c "$whiteouts"
-assert_eq "by"$'\n'"y" "$out" "the pushed image, pulled into a clean store, runs with its whiteouts"
+assert_eq "by y" "$out" "the pushed image, pulled into a clean store, runs with its whiteouts"
 b --root $alt image inspect -f '{{.Id}}' localhost:5000/pushed/multi:1
 assert_eq "$saved_id" "$out" "the pulled image is the saved one"
 expect 0 "" push -q localhost:5000/pushed/multi:1
