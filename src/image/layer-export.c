@@ -536,15 +536,12 @@ int layer_export_dir(int dir_fd, int out_fd, LayerExportFlags flags, LayerExport
 
         r = open_chain(&x, flags);
         if (r >= 0) {
-                /* an opaque layer root: the whiteout goes first, as it would in the original tar */
+                /* An opaque layer root: the whiteout goes first. The root's own metadata belongs to the
+                 * store (layer_extract() keeps none of a root entry), so the marker gets fixed metadata. */
                 n = fgetxattr(dir_fd, "trusted.overlay.opaque", flag, sizeof(flag));
                 if (n == 1 && flag[0] == 'y') {
-                        struct stat st;
-
-                        if (fstat(dir_fd, &st) < 0)
-                                r = fail(&x, -errno, ".", "cannot stat: %s", strerror(errno));
-                        else
-                                r = write_empty_file(&x, ".wh..wh..opq", &st, st.st_mode & 0777);
+                        struct stat st = {};
+                        r = write_empty_file(&x, ".wh..wh..opq", &st, 0644);
                 }
         }
         if (r >= 0)

@@ -94,6 +94,8 @@ static void build_source(int root) {
         set_times(root, "etc", 1700000010, 0);
         set_times(root, "bin", 1700000011, 0);
         set_times(root, "empty", 1700000012, 0);
+        /* an opaque layer root */
+        ASSERT_OK(fsetxattr(root, "trusted.overlay.opaque", "y", 1, 0));
 }
 
 static int export_to_memfd(int dir_fd, LayerExportFlags flags, LayerExportResult *res) {
@@ -258,6 +260,7 @@ int main(void) {
         ASSERT_TRUE(index_of(names, "data/opq/") < index_of(names, "data/opq/.wh..wh..opq"));
         ASSERT_TRUE(index_of(names, "data/opq/.wh..wh..opq") < index_of(names, "data/opq/kept"));
         ASSERT_TRUE(index_of(names, "data/.wh.gone") >= 0);
+        ASSERT_EQ(index_of(names, ".wh..wh..opq"), 0);
         ASSERT_TRUE(index_of(names, "etc/passwd") < index_of(names, "etc/passwd-hardlink"));
 
         /* extract and compare */
@@ -265,6 +268,11 @@ int main(void) {
         extract_from(t1, copy, &x1);
         ASSERT_STREQ(x1.diff_id, r1.diff_id);
         compare_trees(src, copy, "");
+        {
+                char flag[2] = "";
+                ASSERT_EQ(fgetxattr(copy, "trusted.overlay.opaque", flag, sizeof(flag)), 1);
+                ASSERT_EQ(flag[0], 'y');
+        }
 
         /* a fixed point */
         t3 = export_to_memfd(copy, 0, &r3);
