@@ -376,10 +376,14 @@ static int export_one(Exporter *x, int dir_fd, const char *name, const char *pre
                 if (!wh)
                         return -ENOMEM;
                 /* layer_extract() gives whiteouts the time of extraction: take the directory's, which it
-                 * restores, so that exporting an extracted export gives the same bytes again */
-                if (fstat(dir_fd, &parent) < 0)
-                        return fail(x, -errno, prefix ?: ".", "cannot stat: %s", strerror(errno));
-                st.st_mtim = parent.st_mtim;
+                 * restores, so that exporting an extracted export gives the same bytes again; in the layer
+                 * root, whose metadata is the store's, a fixed time */
+                if (!prefix)
+                        st.st_mtim = (struct timespec){};
+                else if (fstat(dir_fd, &parent) < 0)
+                        return fail(x, -errno, prefix, "cannot stat: %s", strerror(errno));
+                else
+                        st.st_mtim = parent.st_mtim;
                 return write_empty_file(x, wh, &st, 0600);
         }
         if (S_ISDIR(st.st_mode))

@@ -13,7 +13,7 @@
  *     relative without "./", directories with a trailing "/"; pax (ustar with pax extended headers only
  *     where needed: long names, large ids, sub-second mtimes, xattrs);
  *   - a 0:0 character device becomes a ".wh.NAME" whiteout (an empty 0600 regular file with the device's
- *     owner and its directory's mtime, which survives a round trip), a directory with
+ *     owner and its directory's mtime, which survives a round trip; 0 in the layer root), a directory with
  *     trusted.overlay.opaque=y gets a "DIR/.wh..wh..opq" entry right after it (as moby writes them);
  *   - modes, owners (numeric, no user names), mtimes (with nanoseconds) and the xattrs layer_extract()
  *     restores (user.*, security.capability) are kept; overlay xattrs are never written;

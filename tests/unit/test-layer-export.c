@@ -94,6 +94,7 @@ static void build_source(int root) {
         set_times(root, "etc", 1700000010, 0);
         set_times(root, "bin", 1700000011, 0);
         set_times(root, "empty", 1700000012, 0);
+        ASSERT_OK(mknodat(root, "rootgone", S_IFCHR | 0000, makedev(0, 0)));
         /* an opaque layer root */
         ASSERT_OK(fsetxattr(root, "trusted.overlay.opaque", "y", 1, 0));
 }
