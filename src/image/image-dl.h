@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* libarchive and libcrypto, loaded on first use (dlfcn-util.h): the functions layer.c, layer-export.c, load.c,
- * save.c and digest.c call go through these pointers. Include after <archive.h>, <archive_entry.h> and
- * <openssl/evp.h>. */
+/* libarchive and libcrypto, loaded on first use (dlfcn-util.h): the functions layer.c, layer-export.c,
+ * load.c, save.c and digest.c call go through these pointers. Include after <archive.h>, <archive_entry.h>
+ * and <openssl/evp.h>. */
 
 #include <archive.h>
 #include <archive_entry.h>

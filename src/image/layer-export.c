@@ -84,7 +84,7 @@ static int fail(Exporter *x, int error, const char *path, const char *format, ..
         return r;
 }
 
-/* --- the output chain: tar → [gzip →] out_fd, hashed on both sides of the compressor --------------------- */
+/* --- the output chain: tar → [gzip →] out_fd, hashed on both sides of the compressor ------------------- */
 
 static int write_out(Exporter *x, const void *data, size_t size) {
         int r;
@@ -187,7 +187,7 @@ static int close_chain(Exporter *x) {
         return 0;
 }
 
-/* --- entries ----------------------------------------------------------------------------------------------- */
+/* --- entries ------------------------------------------------------------------------------------------- */
 
 static void entry_begin(Exporter *x, const char *name, const struct stat *st) {
         struct archive_entry *e = x->entry;

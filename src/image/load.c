@@ -149,7 +149,7 @@ static int fail(Loader *l, int error, const char *format, ...) {
         return neg_errno(error);
 }
 
-/* --- reading the outer tar into the work dir ---------------------------------------------------------- */
+/* --- reading the outer tar into the work dir ----------------------------------------------------------- */
 
 static la_ssize_t input_read(struct archive *a, void *userdata, const void **ret_buf) {
         Loader *l = userdata;
@@ -391,7 +391,7 @@ broken:
                 "not a readable tar archive: %s", q ?: "?");
 }
 
-/* --- looking members up --------------------------------------------------------------------------------- */
+/* --- looking members up -------------------------------------------------------------------------------- */
 
 static int lookup(Loader *l, const char *name, const Member **ret) {
         const char *n = name;
@@ -722,7 +722,7 @@ static int plan_oci(Loader *l) {
         return 0;
 }
 
-/* --- importing ------------------------------------------------------------------------------------------ */
+/* --- importing ----------------------------------------------------------------------------------------- */
 
 static int import_layers(Loader *l, PlanImage *p) {
         size_t n = strv_length(p->diff_ids);

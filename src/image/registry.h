@@ -61,8 +61,9 @@ void registry_client_set_push(RegistryClient *c, bool push);
 int registry_blob_exists(RegistryClient *c, const char *digest, char **reterr);
 
 /* Uploads a blob of size bytes, from data or (data NULL) from fd at offset 0 on (read with pread(), so a
- * retry starts over), in one piece: POST .../blobs/uploads/, then PUT to the Location it answered (relative or
- * absolute; the Authorization header only goes to the registry's own origin) with "?digest=". */
+ * retry starts over), in one piece: POST .../blobs/uploads/, then PUT to the Location it answered
+ * (relative or absolute; the Authorization header only goes to the registry's own origin) with
+ * "?digest=". */
 int registry_upload_blob(RegistryClient *c, const char *digest, const void *data, int fd, uint64_t size,
         char **reterr);
 
