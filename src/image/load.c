@@ -624,14 +624,13 @@ static int plan_oci_entry(Loader *l, const Descriptor *entry, size_t index) {
         PlanImage *p;
         int r;
 
-        what = entry->ref_name ? asprintf_safe("index.json entry %zu ('%s')", index + 1, entry->ref_name)
+        what = entry->ref_name ? asprintf_safe("index.json entry %zu ('%.256s')", index + 1, entry->ref_name)
                                : asprintf_safe("index.json entry %zu", index + 1);
         if (!what)
                 return -ENOMEM;
-        if (what[0])
-                for (char *c = what; *c; c++)
-                        if ((unsigned char) *c < 0x20 || (unsigned char) *c == 0x7f)
-                                *c = '?';
+        for (char *c = what; *c; c++) /* the ref name comes from the archive */
+                if ((unsigned char) *c < 0x20 || (unsigned char) *c == 0x7f)
+                        *c = '?';
 
         r = read_oci_blob(l, d, MANIFEST_SIZE_MAX, &body, &size);
         if (r < 0)
