@@ -19,7 +19,8 @@
  *   ROOT/images/<hex>.json           image record; <hex> is the image ID (digest of its config blob)
  *   ROOT/repositories.json           tag index: {"docker.io/library/busybox:latest": "sha256:<id>", ...}
  *   ROOT/containers/<name>/          containers (config.json names the image ID and layers they use)
- *   ROOT/tmp/                        work dirs of imports in progress, each flock'ed by its owner
+ *   ROOT/tmp/                        work dirs of imports and loads in progress, each flock'ed by its owner;
+ *                                    anonymous spool files (save, push)
  *
  * Every file is replaced with write-temp/fsync/rename; a layer is published by renaming its finished temp
  * directory. Anything a killed command left in tmp/ is removed by the next command that takes the lock. An
