@@ -6,6 +6,7 @@
 #   save: skopeo reads the archive (and its tag), a fresh store loads it, the multi-layer image keeps its
 #         whiteouts, save/load/save gives the same bytes, name-only and ID arguments, a terminal is refused;
 #   hostile archives fail with a clear error and leave no image, no layer, no work dir and nothing outside;
+#         a load killed with -9 leaves no image and its work dir is swept by the next load;
 #   docker: when docker.io is installed, docker loads and runs what berth saves, berth what docker saves;
 #   push: to the anonymous TLS registry and, after login, the basic-auth one; skopeo inspects the result and
 #         a clean store pulls and runs it.
@@ -207,6 +208,16 @@ expect 1 "Failed to load" --root $alt load -i "$W/trunc.tar"
 check_nothing "truncated"
 expect 1 "the input is empty" --root $alt load -i /dev/null
 echo "PASS: hostile archives fail cleanly and leave nothing"
+
+# --- kill -9 while a load waits for more input: no image; the next exclusive lock sweeps its work dir ------
+th_exec sh -c "rm -f $W/fifo; mkfifo $W/fifo
+	berth --root $alt load -i $W/fifo >/dev/null 2>&1 & p=\$!
+	exec 3>$W/fifo; head -c \$((\$(stat -c %s $W/bb.tar) / 2)) $W/bb.tar >&3; sleep 1; kill -9 \$p; wait \$p; exec 3>&-; rm -f $W/fifo" || true
+assert_eq "" "$(ids $alt)" "a killed load leaves no image"
+th_exec sh -c "ls $alt/tmp | grep -q '^load-'" || { echo "FAIL: the killed load's work dir is not there to sweep"; exit 1; }
+expect 0 "Loaded image: localhost:5000/busybox:latest" --root $alt load -i "$W/bb.tar"
+tmp_empty $alt
+echo "PASS: a load killed with -9 leaves no image; the next load works and sweeps its work dir"
 
 # --- push: anonymous TLS registry; again (nothing to send, same digest); a clean store pulls and runs it ----
 saved_id=sha256:$(th_exec sh -c "tar -xOf $W/saved.tar manifest.json | jq -r '.[0].Config'" | sed 's/\.json$//')
