@@ -84,6 +84,9 @@ int verb_rmi(int argc, char *argv[]);
 int verb_tag(int argc, char *argv[]);
 int verb_pull(int argc, char *argv[]);
 int verb_image_prune(int argc, char *argv[]);
+int verb_load(int argc, char *argv[]);
+int verb_push(int argc, char *argv[]);
+int verb_save(int argc, char *argv[]);
 int verb_login(int argc, char *argv[]);
 int verb_logout(int argc, char *argv[]);
 /* Pulls name (printing progress unless quiet) into the store; ret_id (may be NULL) gets the image ID.

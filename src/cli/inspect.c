@@ -386,10 +386,13 @@ static void image_help(void) {
                "Commands:\n"
                "  import      Import a root filesystem tarball as an image\n"
                "  inspect     Display detailed information on one or more images\n"
+               "  load        Load images from a tar archive\n"
                "  ls          List images (also: list)\n"
                "  prune       Remove unused images\n"
                "  pull        Download an image from a registry\n"
+               "  push        Upload an image to a registry\n"
                "  rm          Remove one or more images\n"
+               "  save        Save images to a tar archive\n"
                "  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n"
                "\n"
                "Run 'berth image COMMAND --help' for more information on a command.\n");
@@ -400,10 +403,13 @@ int verb_image(int argc, char *argv[]) {
                 { "import", NULL, verb_import },
                 { "inspect", NULL, verb_image_inspect },
                 { "list", NULL, verb_images },
+                { "load", NULL, verb_load },
                 { "ls", NULL, verb_images },
                 { "prune", NULL, verb_image_prune },
                 { "pull", NULL, verb_pull },
+                { "push", NULL, verb_push },
                 { "rm", NULL, verb_rmi },
+                { "save", NULL, verb_save },
                 { "tag", NULL, verb_tag },
         };
 

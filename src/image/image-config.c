@@ -304,3 +304,53 @@ int image_config_apply_change(struct json_object *config, const char *instructio
                 "USER, VOLUME and WORKDIR";
         return -EINVAL;
 }
+
+int image_config_replace_diff_ids(const char *config, size_t size, char *const *diff_ids, char **ret,
+        size_t *ret_size) {
+        _cleanup_json_ struct json_object *cfg = NULL, *ids = NULL;
+        struct json_object *rootfs, *old;
+        bool same;
+        char *text;
+        size_t n = 0;
+
+        if (json_parse(config, size, &cfg, NULL) < 0 || !json_object_is_type(cfg, json_type_object))
+                return -EBADMSG;
+        rootfs = json_get_object(cfg, "rootfs");
+        if (!rootfs)
+                return -EBADMSG;
+        old = json_get_array(rootfs, "diff_ids");
+        while (diff_ids && diff_ids[n])
+                n++;
+        same = old && json_object_array_length(old) == n;
+        for (size_t i = 0; same && i < n; i++) {
+                struct json_object *d = json_object_array_get_idx(old, i);
+                same = json_object_is_type(d, json_type_string) &&
+                        streq(json_object_get_string(d), diff_ids[i]);
+        }
+        if (same) {
+                text = malloc(size + 1);
+                if (!text)
+                        return -ENOMEM;
+                memcpy(text, config, size);
+                text[size] = 0;
+                *ret = text;
+                *ret_size = size;
+                return 0;
+        }
+
+        ids = json_object_new_array();
+        if (!ids)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (json_array_add_string(ids, diff_ids[i]) < 0)
+                        return -ENOMEM;
+        json_object_object_del(rootfs, "diff_ids");
+        if (json_add(rootfs, "diff_ids", TAKE_PTR(ids)) < 0)
+                return -ENOMEM;
+        text = json_to_string(cfg, false);
+        if (!text)
+                return -ENOMEM;
+        *ret = text;
+        *ret_size = strlen(text);
+        return 0;
+}

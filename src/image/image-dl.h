@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* libarchive and libcrypto, loaded on first use (dlfcn-util.h): the functions layer.c and digest.c call
- * go through these pointers. Include after <archive.h>, <archive_entry.h> and <openssl/evp.h>. */
+/* libarchive and libcrypto, loaded on first use (dlfcn-util.h): the functions layer.c, layer-export.c,
+ * load.c, save.c and digest.c call go through these pointers. Include after <archive.h>, <archive_entry.h>
+ * and <openssl/evp.h>. */
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -15,20 +16,35 @@ int dlopen_libcrypto(void);
 extern typeof(archive_entry_atime) *sym_archive_entry_atime;
 extern typeof(archive_entry_atime_is_set) *sym_archive_entry_atime_is_set;
 extern typeof(archive_entry_atime_nsec) *sym_archive_entry_atime_nsec;
+extern typeof(archive_entry_clear) *sym_archive_entry_clear;
 extern typeof(archive_entry_filetype) *sym_archive_entry_filetype;
+extern typeof(archive_entry_free) *sym_archive_entry_free;
 extern typeof(archive_entry_gid) *sym_archive_entry_gid;
 extern typeof(archive_entry_hardlink) *sym_archive_entry_hardlink;
 extern typeof(archive_entry_mtime) *sym_archive_entry_mtime;
 extern typeof(archive_entry_mtime_is_set) *sym_archive_entry_mtime_is_set;
 extern typeof(archive_entry_mtime_nsec) *sym_archive_entry_mtime_nsec;
+extern typeof(archive_entry_new) *sym_archive_entry_new;
 extern typeof(archive_entry_pathname) *sym_archive_entry_pathname;
 extern typeof(archive_entry_perm) *sym_archive_entry_perm;
 extern typeof(archive_entry_rdevmajor) *sym_archive_entry_rdevmajor;
 extern typeof(archive_entry_rdevminor) *sym_archive_entry_rdevminor;
+extern typeof(archive_entry_set_filetype) *sym_archive_entry_set_filetype;
+extern typeof(archive_entry_set_gid) *sym_archive_entry_set_gid;
+extern typeof(archive_entry_set_hardlink) *sym_archive_entry_set_hardlink;
+extern typeof(archive_entry_set_mtime) *sym_archive_entry_set_mtime;
+extern typeof(archive_entry_set_pathname) *sym_archive_entry_set_pathname;
+extern typeof(archive_entry_set_perm) *sym_archive_entry_set_perm;
+extern typeof(archive_entry_set_rdevmajor) *sym_archive_entry_set_rdevmajor;
+extern typeof(archive_entry_set_rdevminor) *sym_archive_entry_set_rdevminor;
+extern typeof(archive_entry_set_size) *sym_archive_entry_set_size;
+extern typeof(archive_entry_set_symlink) *sym_archive_entry_set_symlink;
+extern typeof(archive_entry_set_uid) *sym_archive_entry_set_uid;
 extern typeof(archive_entry_size) *sym_archive_entry_size;
 extern typeof(archive_entry_size_is_set) *sym_archive_entry_size_is_set;
 extern typeof(archive_entry_symlink) *sym_archive_entry_symlink;
 extern typeof(archive_entry_uid) *sym_archive_entry_uid;
+extern typeof(archive_entry_xattr_add_entry) *sym_archive_entry_xattr_add_entry;
 extern typeof(archive_entry_xattr_next) *sym_archive_entry_xattr_next;
 extern typeof(archive_entry_xattr_reset) *sym_archive_entry_xattr_reset;
 extern typeof(archive_error_string) *sym_archive_error_string;
@@ -46,6 +62,20 @@ extern typeof(archive_read_support_format_empty) *sym_archive_read_support_forma
 extern typeof(archive_read_support_format_raw) *sym_archive_read_support_format_raw;
 extern typeof(archive_read_support_format_tar) *sym_archive_read_support_format_tar;
 extern typeof(archive_set_error) *sym_archive_set_error;
+extern typeof(archive_write_add_filter_gzip) *sym_archive_write_add_filter_gzip;
+extern typeof(archive_write_close) *sym_archive_write_close;
+extern typeof(archive_write_data) *sym_archive_write_data;
+extern typeof(archive_write_finish_entry) *sym_archive_write_finish_entry;
+extern typeof(archive_write_free) *sym_archive_write_free;
+extern typeof(archive_write_header) *sym_archive_write_header;
+extern typeof(archive_write_new) *sym_archive_write_new;
+extern typeof(archive_write_open) *sym_archive_write_open;
+extern typeof(archive_write_set_bytes_in_last_block) *sym_archive_write_set_bytes_in_last_block;
+extern typeof(archive_write_set_bytes_per_block) *sym_archive_write_set_bytes_per_block;
+extern typeof(archive_write_set_filter_option) *sym_archive_write_set_filter_option;
+extern typeof(archive_write_set_format_pax) *sym_archive_write_set_format_pax;
+extern typeof(archive_write_set_format_pax_restricted) *sym_archive_write_set_format_pax_restricted;
+extern typeof(archive_write_set_format_raw) *sym_archive_write_set_format_raw;
 extern typeof(EVP_MD_CTX_new) *sym_EVP_MD_CTX_new;
 extern typeof(EVP_MD_CTX_free) *sym_EVP_MD_CTX_free;
 extern typeof(EVP_DigestInit_ex) *sym_EVP_DigestInit_ex;
@@ -58,20 +88,35 @@ extern typeof(EVP_sha256) *sym_EVP_sha256;
 #define archive_entry_atime sym_archive_entry_atime
 #define archive_entry_atime_is_set sym_archive_entry_atime_is_set
 #define archive_entry_atime_nsec sym_archive_entry_atime_nsec
+#define archive_entry_clear sym_archive_entry_clear
 #define archive_entry_filetype sym_archive_entry_filetype
+#define archive_entry_free sym_archive_entry_free
 #define archive_entry_gid sym_archive_entry_gid
 #define archive_entry_hardlink sym_archive_entry_hardlink
 #define archive_entry_mtime sym_archive_entry_mtime
 #define archive_entry_mtime_is_set sym_archive_entry_mtime_is_set
 #define archive_entry_mtime_nsec sym_archive_entry_mtime_nsec
+#define archive_entry_new sym_archive_entry_new
 #define archive_entry_pathname sym_archive_entry_pathname
 #define archive_entry_perm sym_archive_entry_perm
 #define archive_entry_rdevmajor sym_archive_entry_rdevmajor
 #define archive_entry_rdevminor sym_archive_entry_rdevminor
+#define archive_entry_set_filetype sym_archive_entry_set_filetype
+#define archive_entry_set_gid sym_archive_entry_set_gid
+#define archive_entry_set_hardlink sym_archive_entry_set_hardlink
+#define archive_entry_set_mtime sym_archive_entry_set_mtime
+#define archive_entry_set_pathname sym_archive_entry_set_pathname
+#define archive_entry_set_perm sym_archive_entry_set_perm
+#define archive_entry_set_rdevmajor sym_archive_entry_set_rdevmajor
+#define archive_entry_set_rdevminor sym_archive_entry_set_rdevminor
+#define archive_entry_set_size sym_archive_entry_set_size
+#define archive_entry_set_symlink sym_archive_entry_set_symlink
+#define archive_entry_set_uid sym_archive_entry_set_uid
 #define archive_entry_size sym_archive_entry_size
 #define archive_entry_size_is_set sym_archive_entry_size_is_set
 #define archive_entry_symlink sym_archive_entry_symlink
 #define archive_entry_uid sym_archive_entry_uid
+#define archive_entry_xattr_add_entry sym_archive_entry_xattr_add_entry
 #define archive_entry_xattr_next sym_archive_entry_xattr_next
 #define archive_entry_xattr_reset sym_archive_entry_xattr_reset
 #define archive_error_string sym_archive_error_string
@@ -89,6 +134,20 @@ extern typeof(EVP_sha256) *sym_EVP_sha256;
 #define archive_read_support_format_raw sym_archive_read_support_format_raw
 #define archive_read_support_format_tar sym_archive_read_support_format_tar
 #define archive_set_error sym_archive_set_error
+#define archive_write_add_filter_gzip sym_archive_write_add_filter_gzip
+#define archive_write_close sym_archive_write_close
+#define archive_write_data sym_archive_write_data
+#define archive_write_finish_entry sym_archive_write_finish_entry
+#define archive_write_free sym_archive_write_free
+#define archive_write_header sym_archive_write_header
+#define archive_write_new sym_archive_write_new
+#define archive_write_open sym_archive_write_open
+#define archive_write_set_bytes_in_last_block sym_archive_write_set_bytes_in_last_block
+#define archive_write_set_bytes_per_block sym_archive_write_set_bytes_per_block
+#define archive_write_set_filter_option sym_archive_write_set_filter_option
+#define archive_write_set_format_pax sym_archive_write_set_format_pax
+#define archive_write_set_format_pax_restricted sym_archive_write_set_format_pax_restricted
+#define archive_write_set_format_raw sym_archive_write_set_format_raw
 #define EVP_MD_CTX_new sym_EVP_MD_CTX_new
 #define EVP_MD_CTX_free sym_EVP_MD_CTX_free
 #define EVP_DigestInit_ex sym_EVP_DigestInit_ex

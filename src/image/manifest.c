@@ -17,6 +17,8 @@ static void descriptor_done(Descriptor *d) {
         free(d->os);
         free(d->architecture);
         free(d->variant);
+        free(d->ref_name);
+        free(d->image_name);
 }
 
 Manifest *manifest_free(Manifest *m) {
@@ -169,6 +171,12 @@ static int parse_index(struct json_object *root, Manifest *m, const char **reter
                 ann = json_get_object(e, "annotations");
                 ref_type = ann ? json_get_string(ann, "vnd.docker.reference.type") : NULL;
                 d->attestation = streq_ptr(ref_type, "attestation-manifest");
+                if (ann &&
+                        (dup_optional(json_get_string(ann, "org.opencontainers.image.ref.name"),
+                                 &d->ref_name) < 0 ||
+                                dup_optional(json_get_string(ann, "io.containerd.image.name"),
+                                        &d->image_name) < 0))
+                        return -ENOMEM;
         }
         return 0;
 }

@@ -40,6 +40,9 @@ typedef struct Descriptor {
         /* index entries only */
         char *os, *architecture, *variant;
         bool attestation; /* a Docker attestation manifest (vnd.docker.reference.type) */
+        /* index entries of an OCI layout: annotations org.opencontainers.image.ref.name (usually a tag) and
+         * io.containerd.image.name (a full reference, written by `docker save` >= 25); not validated */
+        char *ref_name, *image_name;
 } Descriptor;
 
 typedef enum ManifestKind {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -16,6 +17,7 @@
 #include "base64.h"
 #include "config.h"
 #include "curl-dl.h"
+#include "digest.h"
 #include "fd-util.h"
 #include "fileio.h"
 #include "json-util.h"
@@ -47,6 +49,7 @@ struct RegistryClient {
         char *user, *password;
         char *authorization; /* "Bearer ..." or "Basic ..." once known */
         bool pinged;
+        bool push; /* tokens are asked for "push,pull" */
 };
 
 typedef struct Response {
@@ -384,9 +387,67 @@ static int curl_error_to_errno(CURLcode cc) {
         }
 }
 
-/* GET url; authorization (may be NULL) is sent as is. Fills resp (status, headers, body). */
-static int http_get(RegistryClient *c, const char *url, const char *accept, const char *authorization,
-        Response *resp, char **reterr) {
+/* A request body: size bytes from data, or from fd at offset 0 on (read with pread, so a retry can start
+ * over). */
+typedef struct Upload {
+        const void *data;
+        int fd;
+        uint64_t size;
+        uint64_t offset;
+        int error;
+} Upload;
+
+static size_t upload_read_cb(char *buffer, size_t size, size_t n, void *userdata) {
+        Upload *u = userdata;
+        size_t want = size * n;
+        ssize_t k;
+
+        if (u->offset >= u->size)
+                return 0;
+        if (want > u->size - u->offset)
+                want = (size_t) (u->size - u->offset);
+        if (u->data) {
+                memcpy(buffer, (const uint8_t *) u->data + u->offset, want);
+                u->offset += want;
+                return want;
+        }
+        do
+                k = pread(u->fd, buffer, want, (off_t) u->offset);
+        while (k < 0 && errno == EINTR);
+        if (k <= 0) {
+                u->error = k < 0 ? -errno : -EIO;
+                return CURL_READFUNC_ABORT;
+        }
+        u->offset += (uint64_t) k;
+        return (size_t) k;
+}
+
+static int upload_seek_cb(void *userdata, curl_off_t offset, int origin) {
+        Upload *u = userdata;
+
+        if (origin != SEEK_SET || offset < 0 || (uint64_t) offset > u->size)
+                return CURL_SEEKFUNC_CANTSEEK;
+        u->offset = (uint64_t) offset;
+        return CURL_SEEKFUNC_OK;
+}
+
+static int append_header(struct curl_slist **headers, const char *name, const char *value) {
+        _cleanup_free_ char *h = strjoin(name, ": ", value);
+        struct curl_slist *l;
+
+        if (!h)
+                return -ENOMEM;
+        l = curl_slist_append(*headers, h);
+        if (!l)
+                return -ENOMEM;
+        *headers = l;
+        return 0;
+}
+
+/* One request: method "GET", "HEAD", "POST" or "PUT" of url; authorization (may be NULL) is sent as is;
+ * upload (may be NULL) is the body of a POST or PUT, of content_type. Fills resp (status, headers, body). */
+static int http_request(RegistryClient *c, const char *method, const char *url, const char *accept,
+        const char *authorization, const char *content_type, Upload *upload, Response *resp, char **reterr) {
         _cleanup_free_ char *accept_h = NULL, *auth_h = NULL;
         struct curl_slist *headers = NULL;
         char errbuf[CURL_ERROR_SIZE] = "";
@@ -398,6 +459,18 @@ static int http_get(RegistryClient *c, const char *url, const char *accept, cons
         x.curl = curl_easy_init();
         if (!x.curl)
                 return -ENOMEM;
+        if (upload) {
+                upload->offset = 0;
+                upload->error = 0;
+        }
+        if (!streq(method, "GET")) {
+                /* no "Expect: 100-continue" round trip before a body */
+                r = append_header(&headers, "Expect", "");
+                if (r >= 0 && content_type)
+                        r = append_header(&headers, "Content-Type", content_type);
+                if (r < 0)
+                        goto finish;
+        }
         if (accept) {
                 accept_h = strjoin("Accept: ", accept);
                 if (!accept_h || !(headers = curl_slist_append(headers, accept_h))) {
@@ -442,6 +515,23 @@ static int http_get(RegistryClient *c, const char *url, const char *accept, cons
                 (void) curl_easy_setopt(x.curl, CURLOPT_SSL_VERIFYPEER, 0L);
                 (void) curl_easy_setopt(x.curl, CURLOPT_SSL_VERIFYHOST, 0L);
         }
+        if (streq(method, "HEAD"))
+                (void) curl_easy_setopt(x.curl, CURLOPT_NOBODY, 1L);
+        else if (streq(method, "PUT") || (streq(method, "POST") && upload)) {
+                (void) curl_easy_setopt(x.curl, CURLOPT_UPLOAD, 1L);
+                (void) curl_easy_setopt(x.curl, CURLOPT_READFUNCTION, upload_read_cb);
+                (void) curl_easy_setopt(x.curl, CURLOPT_READDATA, upload);
+                (void) curl_easy_setopt(x.curl, CURLOPT_SEEKFUNCTION, upload_seek_cb);
+                (void) curl_easy_setopt(x.curl, CURLOPT_SEEKDATA, upload);
+                (void) curl_easy_setopt(x.curl, CURLOPT_INFILESIZE_LARGE,
+                        (curl_off_t) (upload ? upload->size : 0));
+                if (streq(method, "POST"))
+                        (void) curl_easy_setopt(x.curl, CURLOPT_CUSTOMREQUEST, "POST");
+        } else if (streq(method, "POST")) {
+                (void) curl_easy_setopt(x.curl, CURLOPT_POST, 1L);
+                (void) curl_easy_setopt(x.curl, CURLOPT_POSTFIELDS, "");
+                (void) curl_easy_setopt(x.curl, CURLOPT_POSTFIELDSIZE, 0L);
+        }
 
         cc = curl_easy_perform(x.curl);
         if (resp->status == 0)
@@ -450,14 +540,18 @@ static int http_get(RegistryClient *c, const char *url, const char *accept, cons
                 if (resp->sink_error < 0) {
                         r = resp->sink_error;
                         if (!*reterr)
-                                *reterr = asprintf_safe("GET %s: %s", url, strerror(-r));
+                                *reterr = asprintf_safe("%s %s: %s", method, url, strerror(-r));
+                } else if (upload && upload->error < 0) {
+                        r = upload->error;
+                        *reterr = asprintf_safe("%s %s: cannot read the data to send: %s", method, url,
+                                strerror(-r));
                 } else if (resp->body_too_large) {
                         r = -EPROTO;
-                        *reterr = asprintf_safe("GET %s: the response is larger than %zu bytes", url,
+                        *reterr = asprintf_safe("%s %s: the response is larger than %zu bytes", method, url,
                                 resp->body_max);
                 } else {
                         r = curl_error_to_errno(cc);
-                        *reterr = asprintf_safe("GET %s: %s", url,
+                        *reterr = asprintf_safe("%s %s: %s", method, url,
                                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
                 }
         }
@@ -465,6 +559,12 @@ finish:
         curl_slist_free_all(headers);
         curl_easy_cleanup(x.curl);
         return r;
+}
+
+static int http_get(RegistryClient *c, const char *url, const char *accept, const char *authorization,
+        Response *resp, char **reterr) {
+        return http_request(c, "GET", url, accept, authorization, /* content_type= */ NULL,
+                /* upload= */ NULL, resp, reterr);
 }
 
 /* --- authentication ------------------------------------------------------------------------------------ */
@@ -585,8 +685,9 @@ static int authenticate(RegistryClient *c, const char *challenge, char **reterr)
                 return -EACCES;
         }
 
-        /* GET realm?service=...&scope=repository:REPO:pull */
-        _cleanup_free_ char *scope = asprintf_safe("repository:%s:pull", c->repository);
+        /* GET realm?service=...&scope=repository:REPO:pull (push,pull for a push) */
+        _cleanup_free_ char *scope =
+                asprintf_safe("repository:%s:%s", c->repository, c->push ? "push,pull" : "pull");
         _cleanup_free_ char *svc = a->service ? percent_encode(a->service) : strdup("");
         _cleanup_free_ char *sc = scope ? percent_encode(scope) : NULL, *url = NULL;
         _cleanup_free_ char *extra = a->scope && !streq(a->scope, scope) ? percent_encode(a->scope) : NULL;
@@ -636,12 +737,13 @@ static int authenticate(RegistryClient *c, const char *challenge, char **reterr)
 
 /* --- requests against the registry ----------------------------------------------------------------------- */
 
-/* GET origin+path with authentication (one retry after a 401) and redirects (the Authorization header
- * only to the registry's origin). The final response is in resp. */
-static int registry_request(RegistryClient *c, const char *path, const char *accept, Response *resp,
-        char **reterr) {
-        _cleanup_free_ char *url = strjoin(c->origin, path);
-        bool retried = false;
+/* method (GET, HEAD, POST, PUT) of origin+path (or of an absolute URL the registry named, e.g. an upload
+ * Location) with authentication (one retry after a 401) and, for GET and HEAD, redirects. The
+ * Authorization header only ever goes to the registry's origin. The final response is in resp. */
+static int registry_send(RegistryClient *c, const char *method, const char *path, const char *accept,
+        const char *content_type, Upload *upload, Response *resp, char **reterr) {
+        _cleanup_free_ char *url = path[0] == '/' ? strjoin(c->origin, path) : strdup(path);
+        bool retried = false, follow = streq(method, "GET") || streq(method, "HEAD");
         int r;
 
         if (!url)
@@ -650,8 +752,10 @@ static int registry_request(RegistryClient *c, const char *path, const char *acc
                 _cleanup_free_ char *auth = NULL, *origin = url_origin(url);
                 bool own = origin && streq(origin, c->origin);
 
-                if (!origin)
-                        return -ENOMEM;
+                if (!origin) {
+                        *reterr = asprintf_safe("%s %s: not an http(s) URL", method, url);
+                        return -EPROTO;
+                }
                 if (own) {
                         pthread_mutex_lock(&c->lock);
                         auth = c->authorization ? strdup(c->authorization) : NULL;
@@ -663,7 +767,7 @@ static int registry_request(RegistryClient *c, const char *path, const char *acc
                 response_reset_headers(resp);
                 resp->body = mfree(resp->body);
                 resp->body_size = 0;
-                r = http_get(c, url, accept, auth, resp, reterr);
+                r = http_request(c, method, url, accept, auth, content_type, upload, resp, reterr);
                 if (r < 0)
                         return r;
                 if (resp->status == 401 && own && !retried) {
@@ -673,13 +777,13 @@ static int registry_request(RegistryClient *c, const char *path, const char *acc
                                 return r;
                         continue;
                 }
-                if (IN_SET(resp->status, 301, 302, 303, 307, 308)) {
+                if (follow && IN_SET(resp->status, 301, 302, 303, 307, 308)) {
                         char *next;
 
                         if (hop >= REDIRECTS_MAX || !resp->location) {
-                                *reterr = asprintf_safe("GET %s: too many redirects or a redirect without a "
+                                *reterr = asprintf_safe("%s %s: too many redirects or a redirect without a "
                                                         "Location",
-                                        url);
+                                        method, url);
                                 return -EPROTO;
                         }
                         if (resp->location[0] == '/')
@@ -688,7 +792,7 @@ static int registry_request(RegistryClient *c, const char *path, const char *acc
                                 startswith(resp->location, "http://"))
                                 next = strdup(resp->location);
                         else {
-                                *reterr = asprintf_safe("GET %s: unsupported redirect to '%s'", url,
+                                *reterr = asprintf_safe("%s %s: unsupported redirect to '%s'", method, url,
                                         resp->location);
                                 return -EPROTO;
                         }
@@ -697,12 +801,12 @@ static int registry_request(RegistryClient *c, const char *path, const char *acc
                         if (startswith(url, "https://") && startswith(next, "http://") &&
                                 !url_is_secure_or_local(next)) {
                                 *reterr =
-                                        asprintf_safe("GET %s: refusing a redirect from HTTPS to plain HTTP",
-                                                url);
+                                        asprintf_safe("%s %s: refusing a redirect from HTTPS to plain HTTP",
+                                                method, url);
                                 free(next);
                                 return -EPROTO;
                         }
-                        log_debug("GET %s: redirected to %s", url, next);
+                        log_debug("%s %s: redirected to %s", method, url, next);
                         free(url);
                         url = next;
                         continue;
@@ -725,8 +829,15 @@ static int registry_request(RegistryClient *c, const char *path, const char *acc
                         detail ?: "not found (HTTP 404)");
                 return -ENOENT;
         }
-        *reterr = asprintf_safe("GET %s: HTTP %ld%s%s", url, resp->status, detail ? ": " : "", detail ?: "");
+        *reterr = asprintf_safe("%s %s: HTTP %ld%s%s", method, url, resp->status, detail ? ": " : "",
+                detail ?: "");
         return -EPROTO;
+}
+
+static int registry_request(RegistryClient *c, const char *path, const char *accept, Response *resp,
+        char **reterr) {
+        return registry_send(c, "GET", path, accept, /* content_type= */ NULL, /* upload= */ NULL, resp,
+                reterr);
 }
 
 int registry_ping(RegistryClient *c, char **reterr) {
@@ -827,4 +938,123 @@ int registry_fetch_blob(RegistryClient *c, const char *digest, RegistrySink sink
         if (!path)
                 return -ENOMEM;
         return registry_request(c, path, NULL, &resp, reterr);
+}
+
+/* --- push ---------------------------------------------------------------------------------------------- */
+
+void registry_client_set_push(RegistryClient *c, bool push) {
+        pthread_mutex_lock(&c->lock);
+        c->push = push;
+        /* a token for pulling only would be refused */
+        c->authorization = mfree(c->authorization);
+        pthread_mutex_unlock(&c->lock);
+}
+
+int registry_blob_exists(RegistryClient *c, const char *digest, char **reterr) {
+        _cleanup_(response_done) Response resp = { .body_max = ERROR_BODY_MAX };
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (!digest_is_valid(digest))
+                return -EINVAL;
+        path = asprintf_safe("/v2/%s/blobs/%s", c->repository, digest);
+        if (!path)
+                return -ENOMEM;
+        r = registry_send(c, "HEAD", path, NULL, NULL, NULL, &resp, reterr);
+        if (r == -ENOENT) {
+                *reterr = mfree(*reterr);
+                return 0;
+        }
+        return r < 0 ? r : 1;
+}
+
+/* The URL of an upload Location header with "digest=" added to its query. */
+static char *upload_url(RegistryClient *c, const char *location, const char *digest) {
+        _cleanup_free_ char *base = NULL, *d = percent_encode(digest);
+
+        if (!d)
+                return NULL;
+        if (location[0] == '/')
+                base = strjoin(c->origin, location);
+        else if (startswith(location, "https://") || startswith(location, "http://"))
+                base = strdup(location);
+        else
+                return NULL;
+        if (!base)
+                return NULL;
+        return strjoin(base, strchr(base, '?') ? "&" : "?", "digest=", d);
+}
+
+int registry_upload_blob(RegistryClient *c, const char *digest, const void *data, int fd, uint64_t size,
+        char **reterr) {
+        _cleanup_(response_done) Response resp = { .body_max = ERROR_BODY_MAX };
+        _cleanup_free_ char *path = NULL, *url = NULL;
+        Upload upload = { .data = data, .fd = fd, .size = size };
+        int r;
+
+        if (!digest_is_valid(digest) || (!data && fd < 0))
+                return -EINVAL;
+        path = asprintf_safe("/v2/%s/blobs/uploads/", c->repository);
+        if (!path)
+                return -ENOMEM;
+        r = registry_send(c, "POST", path, NULL, NULL, NULL, &resp, reterr);
+        if (r < 0)
+                return r;
+        if (resp.status != 202 || !resp.location) {
+                *reterr = asprintf_safe("POST %s%s: HTTP %ld%s, expected 202 with a Location", c->origin,
+                        path, resp.status, resp.location ? "" : " without a Location");
+                return -EPROTO;
+        }
+        url = upload_url(c, resp.location, digest);
+        if (!url) {
+                *reterr = asprintf_safe("%s/%s: unusable upload location '%s'", c->domain, c->repository,
+                        resp.location);
+                return -EPROTO;
+        }
+        /* one monolithic PUT with the whole blob */
+        response_done(&resp);
+        r = registry_send(c, "PUT", url, NULL, "application/octet-stream", &upload, &resp, reterr);
+        if (r < 0)
+                return r;
+        if (resp.status != 201) {
+                *reterr = asprintf_safe("uploading %s to %s/%s: HTTP %ld, expected 201", digest, c->domain,
+                        c->repository, resp.status);
+                return -EPROTO;
+        }
+        if (resp.digest && !streq(resp.digest, digest)) {
+                *reterr = asprintf_safe("%s/%s stored blob %s as %s", c->domain, c->repository, digest,
+                        resp.digest);
+                return -EPROTO;
+        }
+        return 0;
+}
+
+int registry_put_manifest(RegistryClient *c, const char *reference, const char *media_type, const void *data,
+        size_t size, char ret_digest[static DIGEST_STRING_MAX], char **reterr) {
+        _cleanup_(response_done) Response resp = { .body_max = ERROR_BODY_MAX };
+        _cleanup_free_ char *path = NULL;
+        Upload upload = { .data = data, .fd = -EBADF, .size = size };
+        char digest[DIGEST_STRING_MAX];
+        int r;
+
+        r = sha256_digest_of(data, size, digest);
+        if (r < 0)
+                return r;
+        path = asprintf_safe("/v2/%s/manifests/%s", c->repository, reference);
+        if (!path)
+                return -ENOMEM;
+        r = registry_send(c, "PUT", path, NULL, media_type, &upload, &resp, reterr);
+        if (r < 0)
+                return r;
+        if (resp.status != 201) {
+                *reterr = asprintf_safe("PUT %s%s: HTTP %ld, expected 201", c->origin, path, resp.status);
+                return -EPROTO;
+        }
+        if (resp.digest && !streq(resp.digest, digest)) {
+                *reterr = asprintf_safe("%s/%s stored the manifest as %s, but its digest is %s", c->domain,
+                        c->repository, resp.digest, digest);
+                return -EPROTO;
+        }
+        memcpy(ret_digest, digest, DIGEST_STRING_MAX);
+        return 0;
 }

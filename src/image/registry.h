@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "digest.h"
 #include "macro.h"
 
 /* A client for one repository of an OCI distribution (Docker registry v2) API, over libcurl.
@@ -51,6 +52,25 @@ int registry_get_blob(RegistryClient *c, const char *digest, size_t max_size, ch
 typedef int (*RegistrySink)(const void *data, size_t size, void *userdata);
 int registry_fetch_blob(RegistryClient *c, const char *digest, RegistrySink sink, void *userdata,
         char **reterr);
+
+/* Pushing: tokens are then asked for with the scope "repository:REPO:push,pull". Call before
+ * registry_ping(). */
+void registry_client_set_push(RegistryClient *c, bool push);
+
+/* HEAD of a blob: 1 if the repository has it, 0 if not. */
+int registry_blob_exists(RegistryClient *c, const char *digest, char **reterr);
+
+/* Uploads a blob of size bytes, from data or (data NULL) from fd at offset 0 on (read with pread(), so a
+ * retry starts over), in one piece: POST .../blobs/uploads/, then PUT to the Location it answered
+ * (relative or absolute; the Authorization header only goes to the registry's own origin) with
+ * "?digest=". */
+int registry_upload_blob(RegistryClient *c, const char *digest, const void *data, int fd, uint64_t size,
+        char **reterr);
+
+/* PUT of a manifest under reference (a tag or its digest) with media_type as Content-Type; ret_digest gets
+ * its digest (checked against the registry's Docker-Content-Digest when it sends one). */
+int registry_put_manifest(RegistryClient *c, const char *reference, const char *media_type, const void *data,
+        size_t size, char ret_digest[static DIGEST_STRING_MAX], char **reterr);
 
 /* For tests: whether host[:port] may be spoken to over plain HTTP. */
 bool registry_host_is_loopback(const char *domain);

@@ -269,15 +269,14 @@ static int read_json_at(int dirfd, const char *name, struct json_object **ret) {
         return json_parse(text, size, ret, NULL);
 }
 
-int image_store_import_layer(ImageStore *s, int input_fd, LayerExtractFlags flags, const LayerExpect *expect,
-        LayerExtractResult *ret, char **reterr_msg) {
-        _cleanup_free_ char *work = NULL, *final = NULL;
-        _cleanup_close_ int work_fd = -EBADF, diff_fd = -EBADF;
-        _cleanup_json_ struct json_object *meta = NULL;
+int image_store_make_work_dir(ImageStore *s, const char *prefix, char **ret_name, int *ret_fd) {
         _cleanup_(image_store_unlockp) ImageStore *locked = NULL;
-        LayerExtractResult res = {};
-        _cleanup_close_ int tmp_fd = -EBADF;
+        _cleanup_free_ char *work = NULL;
+        _cleanup_close_ int tmp_fd = -EBADF, work_fd = -EBADF;
         int r;
+
+        assert(s && prefix && ret_name && ret_fd);
+        assert(!s->lock_held);
 
         tmp_fd = openat(s->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (tmp_fd < 0)
@@ -291,7 +290,7 @@ int image_store_import_layer(ImageStore *s, int input_fd, LayerExtractFlags flag
         locked = s;
         for (unsigned attempt = 0;; attempt++) {
                 free(work);
-                work = asprintf_safe("layer-%ld-%08lx", (long) getpid(), (unsigned long) random());
+                work = asprintf_safe("%s-%ld-%08lx", prefix, (long) getpid(), (unsigned long) random());
                 if (!work)
                         return -ENOMEM;
                 if (mkdirat(tmp_fd, work, 0700) >= 0)
@@ -300,12 +299,101 @@ int image_store_import_layer(ImageStore *s, int input_fd, LayerExtractFlags flag
                         return -errno;
         }
         work_fd = openat(tmp_fd, work, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (work_fd < 0)
-                return -errno;
+        if (work_fd < 0) {
+                r = -errno;
+                (void) rm_rf_at(tmp_fd, work);
+                return r;
+        }
         r = lock_fd(work_fd, LOCK_EX);
+        if (r < 0) {
+                (void) rm_rf_at(tmp_fd, work);
+                return r;
+        }
+        *ret_name = TAKE_PTR(work);
+        *ret_fd = TAKE_FD(work_fd);
+        return 0;
+}
+
+int image_store_remove_work_dir(ImageStore *s, const char *name) {
+        _cleanup_close_ int tmp_fd = -EBADF;
+
+        assert(s && name);
+
+        if (isempty(name) || strchr(name, '/') || name[0] == '.')
+                return -EINVAL;
+        tmp_fd = openat(s->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tmp_fd < 0)
+                return -errno;
+        return rm_rf_at(tmp_fd, name);
+}
+
+int image_store_open_tmpfile(ImageStore *s, int *ret_fd) {
+        _cleanup_close_ int tmp_fd = -EBADF, fd = -EBADF;
+
+        assert(s && ret_fd);
+
+        tmp_fd = openat(s->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tmp_fd < 0)
+                return -errno;
+        fd = openat(tmp_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd < 0 && IN_SET(errno, EOPNOTSUPP, EISDIR, EINVAL)) {
+                /* no O_TMPFILE on this file system: a named file, unlinked at once (a crash in between
+                 * leaves a stray file in tmp/, which the next exclusive lock removes) */
+                for (unsigned attempt = 0; fd < 0; attempt++) {
+                        _cleanup_free_ char *name =
+                                asprintf_safe("spool-%ld-%08lx", (long) getpid(), (unsigned long) random());
+                        if (!name)
+                                return -ENOMEM;
+                        fd = openat(tmp_fd, name, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+                        if (fd >= 0)
+                                (void) unlinkat(tmp_fd, name, 0);
+                        else if (errno != EEXIST || attempt > 100)
+                                return -errno;
+                }
+        }
+        if (fd < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int image_store_open_layer(ImageStore *s, const char *diff_id, int *ret_fd) {
+        _cleanup_free_ char *p = NULL;
+        const char *hex = digest_hex(diff_id);
+        int fd;
+
+        assert(s && ret_fd);
+
+        if (!hex)
+                return -EINVAL;
+        if (!image_store_has_layer(s, diff_id))
+                return -ENOENT;
+        p = strjoin("layers/", hex, "/diff");
+        if (!p)
+                return -ENOMEM;
+        fd = openat(s->root_fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+int image_store_import_layer(ImageStore *s, int input_fd, LayerExtractFlags flags, const LayerExpect *expect,
+        LayerExtractResult *ret, char **reterr_msg) {
+        _cleanup_free_ char *work = NULL, *final = NULL;
+        _cleanup_close_ int work_fd = -EBADF, diff_fd = -EBADF;
+        _cleanup_json_ struct json_object *meta = NULL;
+        _cleanup_(image_store_unlockp) ImageStore *locked = NULL;
+        LayerExtractResult res = {};
+        _cleanup_close_ int tmp_fd = -EBADF;
+        int r;
+
+        tmp_fd = openat(s->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tmp_fd < 0)
+                return -errno;
+        r = image_store_make_work_dir(s, "layer", &work, &work_fd);
         if (r < 0)
-                goto fail;
-        image_store_unlock(TAKE_PTR(locked));
+                return r;
         if (mkdirat(work_fd, "diff", 0755) < 0) {
                 r = -errno;
                 goto fail;
@@ -342,10 +430,13 @@ int image_store_import_layer(ImageStore *s, int input_fd, LayerExtractFlags flag
         if (expect && expect->diff_id && !streq(expect->diff_id, res.diff_id)) {
                 r = -EBADMSG;
                 if (reterr_msg)
-                        *reterr_msg =
-                                asprintf_safe("layer %s unpacks to diff_id %s, but the image config says %s",
-                                        expect->compressed_digest ?: "(imported)", res.diff_id,
-                                        expect->diff_id);
+                        *reterr_msg = expect->compressed_digest
+                                ? asprintf_safe("layer %s unpacks to diff_id %s, but the image config says "
+                                                "%s",
+                                          expect->compressed_digest, res.diff_id, expect->diff_id)
+                                : asprintf_safe("the layer unpacks to diff_id %s, but the image config says "
+                                                "%s",
+                                          res.diff_id, expect->diff_id);
                 goto fail;
         }
         /* Everything we wrote must be on disk before the layer is published. */

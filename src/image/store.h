@@ -19,7 +19,8 @@
  *   ROOT/images/<hex>.json           image record; <hex> is the image ID (digest of its config blob)
  *   ROOT/repositories.json           tag index: {"docker.io/library/busybox:latest": "sha256:<id>", ...}
  *   ROOT/containers/<name>/          containers (config.json names the image ID and layers they use)
- *   ROOT/tmp/                        work dirs of imports in progress, each flock'ed by its owner
+ *   ROOT/tmp/                        work dirs of imports and loads in progress, each flock'ed by its owner;
+ *                                    anonymous spool files (save, push)
  *
  * Every file is replaced with write-temp/fsync/rename; a layer is published by renaming its finished temp
  * directory. Anything a killed command left in tmp/ is removed by the next command that takes the lock. An
@@ -60,6 +61,18 @@ void image_store_unlock(ImageStore *s);
 int image_store_put_blob(ImageStore *s, const void *data, size_t size, char ret_digest[DIGEST_STRING_MAX]);
 /* Reads a blob and verifies its digest (-EBADMSG on mismatch, -ENOENT when missing). */
 int image_store_read_blob(ImageStore *s, const char *digest, size_t max_size, char **ret, size_t *ret_size);
+
+/* A private work dir "tmp/PREFIX-PID-RANDOM" for an operation in progress, flock()ed through *ret_fd so that
+ * the sweep of stale work dirs leaves it alone until that fd is closed. The caller removes it with
+ * image_store_remove_work_dir() (a killed caller leaves it to the next sweep). No lock may be held. */
+int image_store_make_work_dir(ImageStore *s, const char *prefix, char **ret_name, int *ret_fd);
+int image_store_remove_work_dir(ImageStore *s, const char *name);
+/* An anonymous read-write file in tmp/ (O_TMPFILE, or created and unlinked at once): spool space that
+ * disappears with its fd. */
+int image_store_open_tmpfile(ImageStore *s, int *ret_fd);
+/* Opens layers/<diff_id>/diff of a published layer (-ENOENT if there is none). Layers never change once
+ * published, but rmi may delete one: hold LOCK_SH while reading it. */
+int image_store_open_layer(ImageStore *s, const char *diff_id, int *ret_fd);
 
 /* What a pulled layer must turn out to be: its digest as downloaded and its diff_id (either may be NULL). */
 typedef struct LayerExpect {
