@@ -189,6 +189,9 @@ typedef struct Container {
         uint32_t userns_size;
 } Container;
 
+/* The label of a container declared in a .container file (berth-generator): the file's path. */
+#define CONTAINER_FILE_LABEL "berth.container-file"
+
 /* --userns=auto ranges: 65536 IDs each, from host ID 1000000000 up, below 2^31. */
 #define USERNS_AUTO_SIZE 65536u
 #define USERNS_AUTO_BASE 1000000000u
