@@ -174,9 +174,22 @@ static int write_files(int out_fd, const GeneratedFile *files, size_t n) {
         return 0;
 }
 
-/* Checks that nothing else claims the container's name or the handle's unit name. */
-static bool file_conflicts(const ContainerFile *f, char *const *names, char *const *paths, size_t n_done,
-        int out_fd, const GeneratedFile *files, size_t n_files) {
+/* Checks that nothing else claims the container's name or the handle's unit name: files done before
+ * (done_names: their container names), other files' handles (file_names: every file's name), vendor
+ * units, what is in the output directory already. */
+static bool file_conflicts(const ContainerFile *f, char *const *file_names, char *const *names,
+        char *const *paths, size_t n_done, int out_fd, const GeneratedFile *files, size_t n_files) {
+        STRV_FOREACH(a, f->aliases) {
+                const char *suffix = endswith(*a, ".service"); /* the parser allows no other alias */
+                _cleanup_free_ char *stem = suffix ? strndup(*a, (size_t) (suffix - *a)) : NULL,
+                                    *file = stem ? strjoin(stem, CONTAINER_FILE_SUFFIX) : NULL;
+
+                if (file && strv_contains(file_names, file)) {
+                        log_error("%s: Alias=%s is the unit of %s, not generating units for this file",
+                                f->path, *a, file);
+                        return true;
+                }
+        }
         for (size_t i = 0; i < n_done; i++)
                 if (streq(names[i], f->container->name)) {
                         log_error("%s: the container name '%s' is declared by %s already; set another "
@@ -211,11 +224,36 @@ static bool file_conflicts(const ContainerFile *f, char *const *names, char *con
         return false;
 }
 
+static int generate_one(const ContainerFile *f, int out_fd, const char *out, char *const *file_names,
+        char ***done_names, char ***done_paths) {
+        GeneratedFile *files = NULL;
+        size_t n = 0;
+        int r;
+
+        r = container_file_render(f, BERTH_BINDIR "/berth", &files, &n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to generate the units of '%s': %m", f->path), 0;
+        if (file_conflicts(f, file_names, *done_names, *done_paths, strv_length(*done_names), out_fd, files,
+                    n)) {
+                generated_files_free(files, n);
+                return 0;
+        }
+        r = write_files(out_fd, files, n);
+        generated_files_free(files, n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write the units of '%s' to '%s': %m", f->path, out);
+        log_debug("%s: generated %s and berth@%s.service", f->path, f->unit, f->container->name);
+        if (strv_extend(done_names, f->container->name) < 0 || strv_extend(done_paths, f->path) < 0)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        return 0;
+}
+
 static int generate(const char *out) {
         _cleanup_strv_free_ char **names = NULL, **paths = NULL, **done_names = NULL, **done_paths = NULL;
         _cleanup_close_ int out_fd = -EBADF;
         const char *dirs = getenv("BERTH_CONTAINER_DIRS") ?: CONTAINER_DIRS;
-        size_t n_done = 0;
+        ContainerFile **files = NULL;
+        size_t n = 0;
         int r, ret = 0;
 
         out_fd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -224,36 +262,30 @@ static int generate(const char *out) {
         r = collect_files(dirs, &names, &paths);
         if (r < 0)
                 return log_error_errno(r, "Failed to list the container files in '%s': %m", dirs);
+        n = strv_length(paths);
+        files = calloc(n + 1, sizeof(ContainerFile *));
+        if (!files)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        for (size_t i = 0; i < n; i++)
+                (void) read_container_file(paths[i], files + i);
 
-        STRV_FOREACH(p, paths) {
-                _cleanup_(container_file_freep) ContainerFile *f = NULL;
-                GeneratedFile *files = NULL;
-                size_t n = 0;
+        /* Files named after their container first: web.container keeps the name web against another
+         * file's Name=web, whatever the order of their names. */
+        for (int pass = 0; pass < 2 && ret >= 0; pass++)
+                for (size_t i = 0; i < n && ret >= 0; i++) {
+                        bool own;
 
-                if (read_container_file(*p, &f) < 0)
-                        continue;
-                r = container_file_render(f, BERTH_BINDIR "/berth", &files, &n);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to generate the units of '%s': %m", *p);
-                        continue;
+                        if (!files[i])
+                                continue;
+                        own = strlen(files[i]->unit) ==
+                                        strlen(files[i]->container->name) + strlen(".service") &&
+                                startswith(files[i]->unit, files[i]->container->name);
+                        if (own == (pass == 0))
+                                ret = generate_one(files[i], out_fd, out, names, &done_names, &done_paths);
                 }
-                if (!file_conflicts(f, done_names, done_paths, n_done, out_fd, files, n)) {
-                        r = write_files(out_fd, files, n);
-                        if (r < 0) {
-                                log_error_errno(r, "Failed to write the units of '%s' to '%s': %m", *p, out);
-                                ret = r;
-                        } else
-                                log_debug("%s: generated %s and berth@%s.service", *p, f->unit,
-                                        f->container->name);
-                        if (strv_extend(&done_names, f->container->name) < 0 ||
-                                strv_extend(&done_paths, *p) < 0)
-                                r = -ENOMEM;
-                        n_done++;
-                }
-                generated_files_free(files, n);
-                if (r == -ENOMEM)
-                        return log_error_errno(r, "Out of memory");
-        }
+        for (size_t i = 0; i < n; i++)
+                container_file_free(files[i]);
+        free(files);
         return ret;
 }
 

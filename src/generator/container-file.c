@@ -717,6 +717,34 @@ static int parse_section(Parser *p, const char *line, Section *s) {
         return 0;
 }
 
+/* Well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF), as systemd wants. */
+static bool utf8_is_valid_n(const char *s, size_t n) {
+        const unsigned char *p = (const unsigned char *) s, *end = p + n;
+
+        while (p < end) {
+                unsigned c = *p, len, cp;
+
+                if (c < 0x80) {
+                        p++;
+                        continue;
+                }
+                len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+                if (len == 0 || c > 0xf4 || (size_t) (end - p) < len)
+                        return false;
+                cp = c & (0x7f >> len);
+                for (unsigned i = 1; i < len; i++) {
+                        if ((p[i] & 0xc0) != 0x80)
+                                return false;
+                        cp = (cp << 6) | (p[i] & 0x3f);
+                }
+                if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+                        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                        return false;
+                p += len;
+        }
+        return true;
+}
+
 static void strip(char *s) {
         size_t n = strlen(s), k = strspn(s, " \t");
 
@@ -746,11 +774,13 @@ static int parse_text(Parser *p, ContainerFile *f, const char *text, size_t size
                 n_line++;
                 if (memchr(q, 0, n))
                         return fail(p, n_line, "NUL byte");
+                if (!utf8_is_valid_n(q, n))
+                        return fail(p, n_line, "not valid UTF-8");
                 q += n + (nl ? 1 : 0);
                 if (!l)
                         return -ENOMEM;
                 for (char *c = l; *c; c++)
-                        if ((unsigned char) *c < ' ' && *c != '\t' && *c != '\r')
+                        if ((unsigned char) *c < ' ' && *c != '\t' && !(*c == '\r' && !c[1])) /* CRLF */
                                 return fail(p, n_line, "control character 0x%02x", (unsigned) *c);
                 strip(l);
                 if (cont && (l[0] == '#' || l[0] == ';'))
