@@ -108,7 +108,7 @@ static int collect_files(const char *dirs, char ***ret_names, char ***ret_paths)
                         continue;
                 }
                 while ((de = readdir(dir))) {
-                        _cleanup_free_ char *path = NULL, *target = NULL;
+                        _cleanup_free_ char *path = NULL;
                         char buf[16];
                         ssize_t k;
 
