@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fd-util.h"
+#include "string-util.h"
 
 static int log_max_level = LOG_INFO;
 static const char *log_program = "berth";
@@ -78,7 +79,7 @@ void log_setup_generator(const char *program) {
                 .sun_path = "/run/systemd/journal/socket" };
 
         log_setup(program);
-        if (isatty(STDERR_FILENO))
+        if (isatty(STDERR_FILENO) || streq_ptr(getenv("BERTH_LOG_TARGET"), "console"))
                 return;
         log_kmsg_fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
         if (log_kmsg_fd >= 0)
@@ -86,6 +87,20 @@ void log_setup_generator(const char *program) {
         log_journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (log_journal_fd >= 0 && connect(log_journal_fd, (const struct sockaddr *) &sa, sizeof(sa)) < 0)
                 log_journal_fd = safe_close(log_journal_fd);
+}
+
+/* One write() per record: the kernel takes a record per write. (Not dprintf(): glibc's wants to lseek()
+ * the fd, which /dev/kmsg refuses.) */
+static int log_write_kmsg(int level, const char *msg) {
+        char buf[1024];
+        int n;
+
+        n = snprintf(buf, sizeof(buf), "<%d>%s[%d]: %s\n", level, log_program, (int) getpid(), msg);
+        if (n < 0)
+                return -EINVAL;
+        if ((size_t) n >= sizeof(buf)) /* the kernel's limit is about this much: cut, keep the newline */
+                n = (int) sizeof(buf) - 1, buf[n - 1] = '\n';
+        return write(log_kmsg_fd, buf, (size_t) n) < 0 ? -errno : 0;
 }
 
 /* journald's native protocol: one datagram of FIELD=value lines (values without newlines). */
@@ -123,9 +138,7 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                 for (char *c = msg; *c; c++)
                         if (*c == '\n')
                                 *c = ' ';
-                if (log_kmsg_fd >= 0 &&
-                        dprintf(log_kmsg_fd, "<%d>%s[%d]: %s\n", level, log_program, (int) getpid(), msg) >
-                                0)
+                if (log_kmsg_fd >= 0 && log_write_kmsg(level, msg) >= 0)
                         goto out;
                 if (log_journal_fd >= 0 && log_send_journal(level, msg) >= 0)
                         goto out;

@@ -12,7 +12,7 @@ void log_setup(const char *program);
 /* For a systemd generator, which runs before journald at boot and must never block PID 1: messages go to
  * the kernel log (/dev/kmsg, which journald imports, with the program as SYSLOG_IDENTIFIER), else, where
  * there is none (containers), to journald's socket without blocking, else to stderr; to stderr when that is
- * a terminal. */
+ * a terminal or $BERTH_LOG_TARGET is "console". */
 void log_setup_generator(const char *program);
 int log_set_level_from_string(const char *s);
 int log_get_level(void);

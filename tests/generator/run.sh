@@ -60,7 +60,7 @@ printf '[Container]\nImage=busybox\nPublish=80\n' >"$tmp/etc/broken.container"
 printf '[Container]\nImage=busybox\n[Install]\nAlias=web.service\n' >"$tmp/usr/alias.container"
 printf '[Container]\nImage=busybox\n' >"$tmp/etc/not-a-container.txt"
 printf '[Container]\nImage=busybox\n' >"$tmp/usr/systemd-journald.container" # would hide a vendor unit
-BERTH_CONTAINER_DIRS="$tmp/etc:$tmp/missing:$tmp/usr" "$gen" "$tmp/gen" "$tmp/early" "$tmp/late" 2>"$tmp/err"
+BERTH_LOG_TARGET=console BERTH_CONTAINER_DIRS="$tmp/etc:$tmp/missing:$tmp/usr" "$gen" "$tmp/gen" "$tmp/early" "$tmp/late" 2>"$tmp/err"
 rc=$?
 [ "$rc" = 0 ] || fail "generator mode exited with $rc: $(cat "$tmp/err")"
 (cd "$tmp/gen" && find . | sort) >"$tmp/tree"
