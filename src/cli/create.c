@@ -45,6 +45,7 @@ static const char *arg_entrypoint = NULL; /* NULL: not given; "": reset */
 static const char *arg_hostname = NULL;
 static bool arg_rm = false;
 static bool arg_init = false;
+static SdNotifyMode arg_sd_notify = SD_NOTIFY_STARTED;
 static RestartPolicy arg_restart = RESTART_NO;
 static int64_t arg_restart_max = 0;
 static NetworkMode arg_network = NETWORK_NONE;
@@ -117,6 +118,8 @@ static void help(bool run) {
                "                               unless-stopped (systemd's Restart=; always and\n"
                "                               unless-stopped also start the container at boot)\n"
                "      --rm                     Remove the container when it exits\n"
+               "      --sdnotify MODE          Who makes the unit active: started (berth, once the command\n"
+               "                               runs), container (its READY=1 on $NOTIFY_SOCKET) or ignore\n"
                "      --stop-signal SIGNAL     Signal that stops the container (default SIGTERM)\n"
                "      --stop-timeout SECONDS   Time to wait after the stop signal before SIGKILL (default "
                "10)\n"
@@ -264,6 +267,7 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                 ARG_HELP,
                 ARG_DECLARED_IN,
                 ARG_ID,
+                ARG_SDNOTIFY,
         };
 #define COMMON_OPTIONS                                                                                      \
         { "env", required_argument, NULL, 'e' }, { "env-file", required_argument, NULL, ARG_ENV_FILE },     \
@@ -275,6 +279,7 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                 { "net", required_argument, NULL, ARG_NETWORK },                                            \
                 { "restart", required_argument, NULL, ARG_RESTART }, { "rm", no_argument, NULL, ARG_RM },   \
                 { "stop-signal", required_argument, NULL, ARG_STOP_SIGNAL },                                \
+                { "sdnotify", required_argument, NULL, ARG_SDNOTIFY },                                      \
                 { "stop-timeout", required_argument, NULL, ARG_STOP_TIMEOUT },                              \
                 { "user", required_argument, NULL, 'u' }, { "volume", required_argument, NULL, 'v' },       \
                 { "workdir", required_argument, NULL, 'w' }, { "publish", required_argument, NULL, 'p' },   \
@@ -451,6 +456,12 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                         r = add_mount(verb, "--tmpfs", optarg);
                         if (r < 0)
                                 return r;
+                        break;
+                case ARG_SDNOTIFY:
+                        arg_sd_notify = sd_notify_mode_from_string(optarg);
+                        if (arg_sd_notify < 0)
+                                return -cli_usage_error(verb,
+                                        "invalid --sdnotify '%s': use started, container or ignore", optarg);
                         break;
                 case ARG_DECLARED_IN:
                         if (optarg[0] != '/')
@@ -631,6 +642,7 @@ static int build_container(ImageRecord *img, const char *image_arg, char **cmd_a
         c->restart_policy = arg_restart;
         c->restart_max = arg_restart_max;
         c->init = arg_init;
+        c->sd_notify = arg_sd_notify;
         c->tty = arg_tty;
         c->open_stdin = arg_interactive;
         /* `run --rm` in the foreground removes the container itself after reading the exit code; in the

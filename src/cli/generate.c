@@ -179,6 +179,8 @@ static int print_file(FILE *f, const Container *c, const ImageRecord *img) {
                 fprintf(f, "StopTimeout=%" PRIi64 "\n", c->stop_timeout);
         if (c->init)
                 fprintf(f, "Init=yes\n");
+        if (c->sd_notify != SD_NOTIFY_STARTED)
+                fprintf(f, "SdNotify=%s\n", sd_notify_mode_to_string(c->sd_notify));
         if (c->read_only)
                 fprintf(f, "ReadOnly=yes\n");
         if (c->privileged)

@@ -355,6 +355,10 @@ static const char *check_userns(const char *v) {
         return streq(v, "auto") || streq(v, "host") ? NULL : "use auto or host";
 }
 
+static const char *check_sd_notify(const char *v) {
+        return sd_notify_mode_from_string(v) < 0 ? "use started, container or ignore" : NULL;
+}
+
 static const char *check_pull_timeout(const char *v) {
         return parse_int(v, 1, 86400, NULL) < 0 ? "use a number of seconds from 1 to 86400" : NULL;
 }
@@ -407,6 +411,7 @@ typedef enum KeyId {
         KEY_PIDS_LIMIT,
         KEY_BLKIO_WEIGHT,
         KEY_USERNS,
+        KEY_SD_NOTIFY,
         KEY_PULL_TIMEOUT,
         _KEY_MAX,
 } KeyId;
@@ -462,6 +467,7 @@ static const ContainerKey container_keys[_KEY_MAX] = {
         [KEY_PIDS_LIMIT] = { "PidsLimit", "--pids-limit", NULL, KIND_STRING, check_pids_limit },
         [KEY_BLKIO_WEIGHT] = { "BlkioWeight", "--blkio-weight", NULL, KIND_STRING, check_blkio_weight },
         [KEY_USERNS] = { "UserNS", "--userns", NULL, KIND_STRING, check_userns },
+        [KEY_SD_NOTIFY] = { "SdNotify", "--sdnotify", NULL, KIND_STRING, check_sd_notify },
         [KEY_PULL_TIMEOUT] = { "PullTimeout", NULL, NULL, KIND_STRING, check_pull_timeout },
 };
 

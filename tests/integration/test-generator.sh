@@ -178,11 +178,44 @@ assert_eq "67108864" "$(th_exec systemctl show -p MemoryMax --value berth@gen.se
 th_exec systemctl stop gen
 echo "PASS: berth generate prints a .container file that runs the same container"
 
+# --- SdNotify=container / --sdnotify=container: the start waits for the container's own READY=1 ---------------
+mkdir -p "$TH_WORK/probe/root"
+"$here/../helpers/probe-image.sh" "$TH_WORK/probe/root/probe.tar" >/dev/null
+"$TH" "$TH_DIR" copy-in "$TH_WORK/probe" /
+th_exec berth import /root/probe.tar probe >/dev/null
+put ready.container <<'EOF'
+[Container]
+Image=probe
+Exec=sh -c "berth-probe notify:2; exec sleep 1000"
+SdNotify=container
+Init=yes
+EOF
+th_exec systemctl daemon-reload
+t0=$(date +%s%N)
+th_exec systemctl start ready
+t1=$(date +%s%N)
+(((t1 - t0) / 1000000 >= 1900)) || { echo "FAIL: systemctl start ready returned after $(((t1 - t0) / 1000000)) ms"; exit 1; }
+is_active berth@ready.service
+assert_contains "$(th_exec berth logs ready)" "notify:2=ok" "the container sent READY=1"
+assert_eq "NOTIFY_SOCKET=/run/notify" "$(th_exec berth exec ready sh -c 'tr "\0" "\n" </proc/1/environ | grep NOTIFY_SOCKET')" \
+        "NOTIFY_SOCKET of the container's PID 1"
+th_exec berth exec ready test -S /run/notify
+th_exec systemctl stop ready
+t0=$(date +%s%N)
+b run -d --name ready2 --sdnotify=container probe sh -c 'berth-probe notify:1; exec sleep 1000'
+t1=$(date +%s%N)
+assert_eq 0 "$rc" "run -d --sdnotify=container: $out"
+(((t1 - t0) / 1000000 >= 900)) || { echo "FAIL: run -d --sdnotify=container returned after $(((t1 - t0) / 1000000)) ms"; exit 1; }
+expect 125 "invalid --sdnotify 'bogus'" run -d --name notready --sdnotify=bogus probe true
+expect 0 "ready2" rm -f ready2
+th_exec rm /etc/berth/containers/ready.container
+echo "PASS: --sdnotify=container (and SdNotify=): systemctl start and run -d wait for the container's READY=1"
+
 # --- the file goes away: units go, the stopped container stays until removed ------------------------------------
 th_exec systemctl stop web
 th_exec rm /etc/berth/containers/web.container /etc/berth/containers/gen.container
 th_exec systemctl daemon-reload
 assert_eq "not-found" "$(th_exec systemctl show -p LoadState --value web.service)" "handle gone with the file"
-expect 0 "web" rm web gen
+expect 0 "web" rm web gen ready
 assert_eq "" "$(th_exec ls /var/lib/berth/containers)" "no containers left"
 echo "PASS: test-generator"
