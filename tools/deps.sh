@@ -14,6 +14,8 @@ packages=(
         docker-registry skopeo apache2-utils openssl curl jq python3
         # the systemd test host (tests/testhost/th)
         systemd dbus util-linux iproute2 procps
+        # the Debian package (tools/build-deb.sh, tests/integration/test-deb.sh) and the completion test
+        debhelper dpkg-dev fakeroot lintian man-db zsh curl
 )
 
 if [ "$(id -u)" != 0 ]; then

@@ -9,6 +9,11 @@
 /* Sets the program name and level (from $BERTH_LOG_LEVEL), and picks the journal when $JOURNAL_STREAM names
  * our stderr. */
 void log_setup(const char *program);
+/* For a systemd generator, which runs before journald at boot and must never block PID 1: messages go to
+ * the kernel log (/dev/kmsg, which journald imports, with the program as SYSLOG_IDENTIFIER), else, where
+ * there is none (containers), to journald's socket without blocking, else to stderr; to stderr when that is
+ * a terminal or $BERTH_LOG_TARGET is "console". */
+void log_setup_generator(const char *program);
 int log_set_level_from_string(const char *s);
 int log_get_level(void);
 void log_set_level(int level);

@@ -76,6 +76,7 @@ int verb_logs(int argc, char *argv[]);
 int verb_port(int argc, char *argv[]);
 int verb_container(int argc, char *argv[]);
 int verb_container_inspect(int argc, char *argv[]);
+int verb_generate(int argc, char *argv[]);
 
 /* image verbs */
 int verb_import(int argc, char *argv[]);

@@ -28,6 +28,7 @@
 #include "image-config.h"
 #include "json-util.h"
 #include "log.h"
+#include "proc-util.h"
 #include "reference.h"
 #include "string-util.h"
 #include "strv.h"
@@ -45,6 +46,7 @@ static const char *arg_entrypoint = NULL; /* NULL: not given; "": reset */
 static const char *arg_hostname = NULL;
 static bool arg_rm = false;
 static bool arg_init = false;
+static SdNotifyMode arg_sd_notify = SD_NOTIFY_STARTED;
 static RestartPolicy arg_restart = RESTART_NO;
 static int64_t arg_restart_max = 0;
 static NetworkMode arg_network = NETWORK_NONE;
@@ -60,6 +62,9 @@ static int64_t arg_idle_stop_sec = 0;
 static bool arg_interactive = false, arg_tty = false;
 static const char *arg_pull = "missing"; /* --pull=always|missing|never */
 static const char *arg_platform = NULL;
+/* berth-generator's ExecStartPre= of a declared container (hidden options): the .container file, which
+ * becomes the berth.container-file label, and the container ID the generated unit settings name */
+static const char *arg_declared_in = NULL, *arg_id = NULL;
 
 static void args_free(void) {
         arg_env = strv_free(arg_env);
@@ -122,6 +127,8 @@ static void help(bool run) {
                "                               unless-stopped (systemd's Restart=; always and\n"
                "                               unless-stopped also start the container at boot)\n"
                "      --rm                     Remove the container when it exits\n"
+               "      --sdnotify MODE          Who makes the unit active: started (berth, once the command\n"
+               "                               runs), container (its READY=1 on $NOTIFY_SOCKET) or ignore\n"
                "      --stop-signal SIGNAL     Signal that stops the container (default SIGTERM)\n"
                "      --stop-timeout SECONDS   Time to wait after the stop signal before SIGKILL (default "
                "10)\n"
@@ -267,6 +274,9 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                 ARG_ON_DEMAND,
                 ARG_IDLE_STOP,
                 ARG_HELP,
+                ARG_DECLARED_IN,
+                ARG_ID,
+                ARG_SDNOTIFY,
         };
 #define COMMON_OPTIONS                                                                                      \
         { "env", required_argument, NULL, 'e' }, { "env-file", required_argument, NULL, ARG_ENV_FILE },     \
@@ -278,6 +288,7 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                 { "net", required_argument, NULL, ARG_NETWORK },                                            \
                 { "restart", required_argument, NULL, ARG_RESTART }, { "rm", no_argument, NULL, ARG_RM },   \
                 { "stop-signal", required_argument, NULL, ARG_STOP_SIGNAL },                                \
+                { "sdnotify", required_argument, NULL, ARG_SDNOTIFY },                                      \
                 { "stop-timeout", required_argument, NULL, ARG_STOP_TIMEOUT },                              \
                 { "pull", required_argument, NULL, ARG_PULL },                                              \
                 { "platform", required_argument, NULL, ARG_PLATFORM },                                      \
@@ -295,6 +306,8 @@ static int parse_argv(bool run, int argc, char *argv[]) {
         };
         static const struct option create_options[] = {
                 COMMON_OPTIONS,
+                { "declared-in", required_argument, NULL, ARG_DECLARED_IN },
+                { "id", required_argument, NULL, ARG_ID },
                 {},
         };
 #undef COMMON_OPTIONS
@@ -480,6 +493,26 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                         if (r < 0)
                                 return r;
                         break;
+                case ARG_SDNOTIFY:
+                        arg_sd_notify = sd_notify_mode_from_string(optarg);
+                        if (arg_sd_notify < 0)
+                                return -cli_usage_error(verb,
+                                        "invalid --sdnotify '%s': use started, container or ignore", optarg);
+                        break;
+                case ARG_DECLARED_IN:
+                        if (optarg[0] != '/')
+                                return -cli_usage_error(verb,
+                                        "invalid --declared-in '%s': it needs to be an "
+                                        "absolute path",
+                                        optarg);
+                        arg_declared_in = optarg;
+                        break;
+                case ARG_ID:
+                        if (strlen(optarg) != 64 || !string_is_lower_hex(optarg, 64))
+                                return -cli_usage_error(verb,
+                                        "invalid --id '%s': use 64 lowercase hex digits", optarg);
+                        arg_id = optarg;
+                        break;
                 default:
                         if ((c >= ARG_CONFINE_FIRST && c < _ARG_CONFINE_LAST) || c == 'm' || c == 'c') {
                                 r = confine_parse_option(verb, c, optarg);
@@ -515,6 +548,19 @@ static int parse_argv(bool run, int argc, char *argv[]) {
         if (arg_rm && restart_set && arg_restart != RESTART_NO)
                 return -cli_usage_error(verb, "conflicting options: --restart %s and --rm",
                         restart_policy_to_string(arg_restart));
+        if (arg_declared_in) {
+                if (!arg_name || !arg_id)
+                        return -cli_usage_error(verb, "--declared-in needs --name and --id");
+                if (arg_rm || arg_tty || arg_interactive || arg_publish_all)
+                        return -cli_usage_error(verb, "--declared-in can't be used with --rm, -t, -i or -P");
+                for (size_t i = 0; i < arg_n_ports; i++)
+                        if (arg_ports[i].host_port == 0)
+                                return -cli_usage_error(verb,
+                                        "--declared-in: --publish '%s' needs a host port (systemd listens "
+                                        "on it)",
+                                        arg_port_specs[i]);
+        } else if (arg_id)
+                return -cli_usage_error(verb, "--id is only for --declared-in");
         return 1;
 }
 
@@ -544,9 +590,13 @@ static int build_container(ImageRecord *img, const char *image_arg, char **cmd_a
         c = calloc(1, sizeof(Container));
         if (!c)
                 return -ENOMEM;
-        r = container_new_id(id);
-        if (r < 0)
-                return r;
+        if (arg_id)
+                memcpy(id, arg_id, sizeof(id));
+        else {
+                r = container_new_id(id);
+                if (r < 0)
+                        return r;
+        }
         image_config_now(created);
         c->id = strdup(id);
         c->created = strdup(created);
@@ -612,8 +662,20 @@ static int build_container(ImageRecord *img, const char *image_arg, char **cmd_a
                 if (env_merge(&c->labels, *l) < 0)
                         return -ENOMEM;
 
+        if (arg_declared_in) {
+                _cleanup_free_ char *l = strjoin(CONTAINER_FILE_LABEL "=", arg_declared_in);
+                if (!l || env_merge(&c->labels, l) < 0)
+                        return -ENOMEM;
+        }
+
         if (arg_stop_signal)
                 c->stop_signal = strdup(arg_stop_signal);
+        else if (arg_declared_in && (s = json_get_string(cfg, "StopSignal")))
+                /* the unit's KillSignal= was generated from the file alone */
+                log_warning("The image's StopSignal %s is not used by the unit: set StopSignal= in '%s' to "
+                            "use "
+                            "it, ignoring",
+                        s, arg_declared_in);
         else if ((s = json_get_string(cfg, "StopSignal")) && signal_normalize(s, &c->stop_signal) < 0)
                 log_warning("The image's StopSignal '%s' is not a signal, ignoring", s);
         if (arg_stop_signal && !c->stop_signal)
@@ -624,6 +686,7 @@ static int build_container(ImageRecord *img, const char *image_arg, char **cmd_a
         c->restart_policy = arg_restart;
         c->restart_max = arg_restart_max;
         c->init = arg_init;
+        c->sd_notify = arg_sd_notify;
         c->tty = arg_tty;
         c->open_stdin = arg_interactive;
         /* `run --rm` in the foreground removes the container itself after reading the exit code; in the
@@ -889,6 +952,47 @@ static int image_not_found(const char *verb, const char *image_arg) {
                                                                                               : EXIT_USAGE;
 }
 
+/* --declared-in: the previous container of a declared name is replaced at every start, when it was created
+ * from the same file. This runs as ExecStartPre= of the container's own unit, so that container is not
+ * running. Returns 0 once it is gone, or a negative error after logging. */
+static int remove_declared(int root_fd, const char *name) {
+        _cleanup_(container_freep) Container *old = NULL;
+        _cleanup_free_ char *want = strjoin(CONTAINER_FILE_LABEL "=", arg_declared_in);
+        int r;
+
+        if (!want)
+                return log_error_errno(-ENOMEM, "Out of memory");
+        r = container_load(root_fd, name, &old);
+        if (r == -ENOENT)
+                return 0; /* a create in progress, or debris: claim_name() decides */
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the config of container '%s': %m", name);
+        if (!strv_contains(old->labels, want))
+                return log_error("The container name '%s' is taken by a container that was not created from "
+                                 "'%s' (remove it with 'berth rm %s', or set another Name= in the file)",
+                               name, arg_declared_in, name),
+                       -EEXIST;
+        r = container_files_remove(root_fd, BERTH_UNIT_DIR, name);
+        if (r < 0)
+                return log_error_errno(r, "Failed to remove the previous container '%s': %m", name);
+        return 0;
+}
+
+/* True when this process runs in the cgroup of unit (from /proc/self/cgroup). */
+static bool running_in_unit(const char *unit) {
+        _cleanup_free_ char *text = NULL;
+        char *save = NULL;
+
+        if (read_full_file_at(AT_FDCWD, "/proc/self/cgroup", 64 * 1024, &text, NULL) < 0)
+                return false;
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                const char *dir, *path;
+                if (proc_cgroup_line_split(l, &dir, &path) >= 0 && cgroup_path_in_unit(path, unit))
+                        return true;
+        }
+        return false;
+}
+
 /* Creates the container: returns an exit code, and the container on success. */
 static int create_container(const char *verb, ImageStore *store, sd_bus *bus, const char *image_arg,
         char **cmd_args, Container **ret) {
@@ -971,8 +1075,9 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
                 goto finish;
         }
 
-        /* ports are checked (and picked) before anything is created */
-        r = ports_allocate(verb, c);
+        /* ports are checked (and picked) before anything is created; a declared container's sockets are
+         * systemd's, which may hold them already (a restart) */
+        r = arg_declared_in ? 0 : ports_allocate(verb, c);
         if (r != 0) {
                 ret_code = r;
                 goto finish;
@@ -985,6 +1090,12 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
                         goto finish;
                 }
                 r = claim_name(root_fd, c->name, &claim_fd);
+                if (r == -EEXIST && arg_declared_in) {
+                        r = remove_declared(root_fd, c->name);
+                        if (r < 0)
+                                goto finish;
+                        r = claim_name(root_fd, c->name, &claim_fd);
+                }
                 if (r == -EEXIST) {
                         print_conflict(root_fd, c->name);
                         goto finish;
@@ -1025,6 +1136,11 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
         userns_lock_fd = safe_close(userns_lock_fd); /* the range is taken once the config names it */
         if (r < 0) {
                 log_error_errno(r, "Failed to write the config of container '%s': %m", c->name);
+                goto finish;
+        }
+        if (arg_declared_in) {
+                /* berth-generator wrote the unit settings; systemd is starting the unit already */
+                ret_code = 0;
                 goto finish;
         }
         dropin_root = arg_root && !streq(arg_root, BERTH_STATE_DIR) ? arg_root : NULL;
@@ -1110,10 +1226,24 @@ int verb_create(int argc, char *argv[]) {
                 args_free();
                 return -r;
         }
-        r = cli_open_store_and_bus(&store, &bus, EXIT_USAGE);
+        if (arg_declared_in) {
+                _cleanup_free_ char *unit = container_unit_name(arg_name);
+
+                /* it replaces the previous container without asking systemd whether that one runs */
+                if (!unit || !running_in_unit(unit)) {
+                        args_free();
+                        return log_error(
+                                       "--declared-in is for the ExecStartPre= of the container's own unit "
+                                       "(written by berth-generator)"),
+                               EXIT_USAGE;
+                }
+                r = cli_open_store(&store) < 0 ? EXIT_USAGE : 0;
+        } else
+                r = cli_open_store_and_bus(&store, &bus, EXIT_USAGE);
         if (r == 0)
                 r = create_container("create", store, bus, argv[optind], argv + optind + 1, &c);
-        if (r == 0)
+        /* a declared container's ExecStartPre= would print it into the container's own log */
+        if (r == 0 && !arg_declared_in)
                 printf("%s\n", c->id);
         args_free();
         return r;

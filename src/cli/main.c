@@ -14,6 +14,7 @@ static const Verb verbs[] = {
         { "container", "Manage containers (ls, create, start, stop, rm, inspect, ...)", verb_container },
         { "create", "Create a new container", verb_create },
         { "exec", "Run a command in a running container", verb_exec },
+        { "generate", "Print a .container file that declares a container", verb_generate },
         { "image", "Manage images (ls, rm, tag, inspect, import, load, save, pull, push)", verb_image },
         { "images", "List images", verb_images },
         { "import", "Import a root filesystem tarball as an image", verb_import },

@@ -733,6 +733,19 @@ static int build_spec(const char *root, int root_fd, StartContext *ctx, char **r
                         (c->privileged ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false);
         if (r >= 0 && init)
                 r = add_bind(ctx, init, "/dev/init", /* file= */ true, /* read_only= */ true);
+        if (r >= 0 && c->sd_notify == SD_NOTIFY_CONTAINER) {
+                /* --sdnotify=container: systemd's notification socket, at the path Podman uses */
+                const char *sock = getenv("NOTIFY_SOCKET");
+
+                if (!sock || sock[0] != '/') {
+                        *reterr_msg =
+                                asprintf_safe("--sdnotify=container: $NOTIFY_SOCKET is %s, not a socket "
+                                              "path that can be bound into the container",
+                                        sock ? sock : "not set");
+                        return -EINVAL;
+                }
+                r = add_bind(ctx, sock, "/run/notify", /* file= */ true, /* read_only= */ false);
+        }
         if (r < 0)
                 return r;
         r = write_etc_files(root_fd, ctx);
@@ -768,6 +781,8 @@ static int build_spec(const char *root, int root_fd, StartContext *ctx, char **r
                 if (strv_extend(&ctx->env, *e) < 0)
                         return -ENOMEM;
         if (!has_path && strv_extend(&ctx->env, DEFAULT_PATH) < 0)
+                return -ENOMEM;
+        if (c->sd_notify == SD_NOTIFY_CONTAINER && strv_extend(&ctx->env, "NOTIFY_SOCKET=/run/notify") < 0)
                 return -ENOMEM;
         if (strv_extend(&ctx->env, "HOME=/") < 0) /* placeholder, replaced below */
                 return -ENOMEM;
@@ -1126,6 +1141,9 @@ int runtime_start(const char *root, const char *name, int *reterr_exit_code, cha
                 *reterr_msg = TAKE_PTR(msg);
                 return 1;
         }
+        /* --sdnotify=container: the container says READY=1 itself (systemd waits up to TimeoutStartSec=) */
+        if (ctx.container->sd_notify != SD_NOTIFY_STARTED)
+                return 0;
         r = sd_notify(/* unset_environment= */ false, "READY=1");
         if (r > 0)
                 (void) sd_notify_barrier(/* unset_environment= */ false, 5 * 1000000ULL);

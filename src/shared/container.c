@@ -41,6 +41,12 @@ static const char *const network_mode_table[_NETWORK_MODE_MAX] = {
         [NETWORK_HOST] = "host",
 };
 
+static const char *const sd_notify_mode_table[_SD_NOTIFY_MODE_MAX] = {
+        [SD_NOTIFY_STARTED] = "started",
+        [SD_NOTIFY_CONTAINER] = "container",
+        [SD_NOTIFY_IGNORE] = "ignore",
+};
+
 static const char *const port_proto_table[_PORT_PROTO_MAX] = {
         [PORT_PROTO_TCP] = "tcp",
         [PORT_PROTO_UDP] = "udp",
@@ -67,6 +73,7 @@ DEFINE_STRING_TABLE(mount_type, MountType, mount_type_table)
 DEFINE_STRING_TABLE(restart_policy, RestartPolicy, restart_policy_table)
 DEFINE_STRING_TABLE(network_mode, NetworkMode, network_mode_table)
 DEFINE_STRING_TABLE(port_proto, PortProto, port_proto_table)
+DEFINE_STRING_TABLE(sd_notify_mode, SdNotifyMode, sd_notify_mode_table)
 
 const char *port_binding_host_string(const PortBinding *b, char buf[static PORT_BINDING_HOST_MAX]) {
         if (isempty(b->host_ip))
@@ -440,6 +447,8 @@ int container_to_json(const Container *c, char **ret) {
                 r = json_add(host, "OnDemand", json_object_new_boolean(true));
         if (r >= 0 && c->idle_stop_sec > 0)
                 r = json_add_int64(host, "IdleStopTimeout", c->idle_stop_sec);
+        if (r >= 0) /* Podman's name for it */
+                r = json_add_string(host, "SdNotifyMode", sd_notify_mode_to_string(c->sd_notify));
         if (r < 0)
                 return r;
         restart = json_add_new_object(host, "RestartPolicy");
@@ -856,6 +865,12 @@ int container_from_json(const char *text, size_t size, Container **ret, const ch
                 FAIL("HostConfig.IdleStopTimeout must be a number of seconds");
         if (c->idle_stop_sec > 0)
                 c->on_demand = true;
+        {
+                const char *m = json_get_string(host, "SdNotifyMode");
+                c->sd_notify = m ? sd_notify_mode_from_string(m) : SD_NOTIFY_STARTED;
+                if (c->sd_notify < 0)
+                        FAIL("HostConfig.SdNotifyMode must be 'started', 'container' or 'ignore'");
+        }
 
         mounts = member(host, "Mounts");
         if (mounts && !json_object_is_type(mounts, json_type_null)) {

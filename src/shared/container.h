@@ -55,6 +55,20 @@ typedef enum NetworkMode {
 const char *network_mode_to_string(NetworkMode m);
 NetworkMode network_mode_from_string(const char *s);
 
+/* --sdnotify: who tells systemd that the container is ready. started: berth-runtime, once the command was
+ * executed (the default); container: the container's own READY=1, on $NOTIFY_SOCKET passed in (systemd
+ * accepts any process of the unit, NotifyAccess=all); ignore: nobody (for a unit whose drop-in does it). */
+typedef enum SdNotifyMode {
+        SD_NOTIFY_STARTED,
+        SD_NOTIFY_CONTAINER,
+        SD_NOTIFY_IGNORE,
+        _SD_NOTIFY_MODE_MAX,
+        _SD_NOTIFY_MODE_INVALID = -EINVAL,
+} SdNotifyMode;
+
+const char *sd_notify_mode_to_string(SdNotifyMode m);
+SdNotifyMode sd_notify_mode_from_string(const char *s);
+
 typedef enum PortProto {
         PORT_PROTO_TCP,
         PORT_PROTO_UDP,
@@ -159,6 +173,7 @@ typedef struct Container {
         int64_t restart_max; /* on-failure:N, 0 = unlimited */
         bool auto_remove; /* --rm */
         bool init; /* --init */
+        SdNotifyMode sd_notify; /* --sdnotify */
         bool tty; /* -t: PID 1 gets a pty of the container's devpts, relayed by `berth run` */
         bool open_stdin; /* -i: PID 1 gets `berth run`'s stdin (and stdout, stderr) */
         ContainerMount *mounts;
@@ -195,6 +210,8 @@ typedef struct Container {
 
 /* --idle-stop at most (about three years): keeps seconds * 1e6 far from overflowing */
 #define IDLE_STOP_MAX_SEC 100000000
+/* The label of a container declared in a .container file (berth-generator): the file's path. */
+#define CONTAINER_FILE_LABEL "berth.container-file"
 
 /* --userns=auto ranges: 65536 IDs each, from host ID 1000000000 up, below 2^31. */
 #define USERNS_AUTO_SIZE 65536u

@@ -18,6 +18,7 @@
 #include <linux/keyctl.h>
 #include <linux/reboot.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -568,6 +570,57 @@ static int check_read(const char *arg, FILE *out) {
         return put_read_one(out, arg);
 }
 
+/* BARRIER=1 with a pipe's write end: systemd closes it once it has processed what we sent before, so we
+ * do not exit before it looked up our cgroup (it drops a message whose sender is gone). */
+static int notify_barrier(int fd, const struct sockaddr_un *sa) {
+        char cbuf[CMSG_SPACE(sizeof(int))] = {};
+        struct iovec iov = { .iov_base = (char *) "BARRIER=1", .iov_len = 9 };
+        struct msghdr mh = { .msg_name = (void *) sa,
+                .msg_namelen = sizeof(*sa),
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = cbuf,
+                .msg_controllen = sizeof(cbuf) };
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        struct pollfd p;
+        int pipefd[2];
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &pipefd[1], sizeof(int));
+        if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0) {
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return -errno;
+        }
+        close(pipefd[1]);
+        p = (struct pollfd){ .fd = pipefd[0], .events = POLLIN };
+        (void) poll(&p, 1, 5000);
+        close(pipefd[0]);
+        return 0;
+}
+
+/* notify:SECONDS: waits, then sends READY=1 to $NOTIFY_SOCKET (--sdnotify=container) */
+static int check_notify(const char *arg, FILE *out) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        const char *path = getenv("NOTIFY_SOCKET");
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!path || strlen(path) >= sizeof(sa.sun_path))
+                return put_result(out, -ENOENT);
+        strcpy(sa.sun_path, path);
+        sleep((unsigned) atoi(arg));
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return put_result(out, -errno);
+        if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return put_result(out, -errno);
+        return put_result(out, notify_barrier(fd, &sa));
+}
+
 typedef int (*CheckFunc)(const char *arg, FILE *out);
 
 typedef struct Check {
@@ -612,6 +665,7 @@ static const Check checks[] = {
         { "sysctl", "NAME", check_sysctl },
         { "write", "PATH", check_write },
         { "read", "PATH", check_read },
+        { "notify", "SECONDS", check_notify },
 };
 
 /* Finds the check named by a command line word; *ret_arg is its argument, or NULL. */

@@ -1,9 +1,10 @@
 #!/bin/bash
-# Dependencies point downward only (STYLE §1): basic ← shared ← image/runtime ← programs.
+# Dependencies point downward only (STYLE §1): basic ← shared ← image/runtime ← programs; the generator
+# sits above the CLI, whose option parsers it uses.
 # A file may include project headers only from its own folder or a lower layer.
 set -euo pipefail
 src=$1
-declare -A rank=([basic]=0 [shared]=1 [image]=2 [runtime]=2 [cli]=3 [exec]=3 [proxy]=3)
+declare -A rank=([basic]=0 [shared]=1 [image]=2 [runtime]=2 [cli]=3 [exec]=3 [proxy]=3 [generator]=4)
 declare -A owner=()
 for f in "$src"/src/*/*.h; do
         d=$(basename "$(dirname "$f")")
