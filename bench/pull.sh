@@ -109,6 +109,7 @@ print("%.1f %.1f %.1f" % (r["median"] * 1000, r["min"] * 1000, r["max"] * 1000))
 }
 measure() { hyperfine_json "$@" | stats; }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 tar_loop="for l in ${layers[*]}; do tar -xzf /bench-oci/blobs/sha256/\$l -C /bench/tar; done"
 tar_prep="sh -c 'rm -rf /bench/tar; mkdir -p /bench/tar; sync'"
 declare -A m
@@ -132,12 +133,14 @@ if [ -z "$docker_note" ]; then
         docker_ratio=$(ratio "$(med berth)" "$(med docker)")
 fi
 berth_mb=$(x sh -c 'du -sm /bench/berth/layers | cut -f1')
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cat <<REPORT
 
 pull of $ref: 3 gzip layers, $((compressed / 1000000)) MB compressed, from a registry on the test host's
 loopback; stores on a journaled ext4 image (podman: ${podman_driver}, docker: ${docker_driver});
-median (min .. max) of $runs runs after $warmup warm-up, ms; store or image removed and sync before each run:
+median (min .. max) of $runs runs after $warmup warm-up, ms; store or image removed and sync before each run;
+one command after the other (machine load average $load_before before, $load_after after):
   berth pull                       $(row berth)
   podman pull                      $(row podman)
   docker pull                      $docker_row
