@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,9 +53,15 @@
  *    such as .wh..wh.plnk) are refused with -EINVAL. Whiteouts are created regardless of ALLOW_DEVICES.
  *  - Errors carry a message naming the entry; names and libarchive text in it have control characters
  *    replaced by '?' and entry names are cut at 256 bytes.
- *  - An empty input is an empty layer (as Go's archive/tar reads it); garbage or truncation is -EBADMSG. */
+ *  - An empty input is an empty layer (as Go's archive/tar reads it); garbage or truncation is -EBADMSG.
+ *  - Two threads per layer: one reads input_fd, decompresses and computes both digests, the caller's thread
+ *    parses the tar stream and creates the files. The uncompressed stream goes between them through a ring of
+ *    STREAM_SLOTS buffers, without a copy. The decompressing thread always reads the input to its end (the
+ *    digests cover every byte), unless the tar side failed: then it stops at its next buffer. */
 
 #define READ_BUFFER_SIZE (64U * 1024U)
+#define STREAM_SLOT_SIZE (256U * 1024U)
+#define STREAM_SLOTS 4U
 #define MESSAGE_NAME_MAX 256U
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_FULL(struct archive *, archive_read_free, archive_read_freep);
@@ -70,30 +77,51 @@ typedef struct Extractor {
         dev_t root_dev;
         LayerExtractFlags flags;
 
+        /* The decompressing thread's own (until it is joined) */
         struct archive *outer; /* decompresses input_fd: gzip/zstd/xz/bzip2 filters, "raw" format */
         bool outer_eof;
-        int io_error; /* a read error on input_fd, reported instead of -EBADMSG */
-
+        int outer_io_error; /* a read error on input_fd */
         Sha256 *compressed_hash;
         Sha256 *diff_hash;
         uint64_t compressed_size;
         uint64_t uncompressed_size;
+        uint8_t input_buffer[READ_BUFFER_SIZE];
+        uint8_t scratch[STREAM_SLOT_SIZE]; /* the rest of the stream, once the tar side wants no more */
+
+        /* The tar side's own */
+        int io_error; /* a read error on input_fd, reported instead of -EBADMSG */
         uint64_t content_size;
         uint64_t n_entries;
-
         DirTimes *dirs;
         size_t n_dirs, n_dirs_allocated;
-
         char *error; /* the message handed to reterr_msg */
 
-        uint8_t input_buffer[READ_BUFFER_SIZE];
-        uint8_t tar_buffer[READ_BUFFER_SIZE];
+        /* Between the two, under lock */
+        pthread_mutex_t lock;
+        pthread_cond_t changed;
+        uint8_t *slots[STREAM_SLOTS];
+        size_t slot_size[STREAM_SLOTS];
+        unsigned first; /* the oldest filled slot */
+        unsigned filled; /* filled slots, the one the tar side holds included */
+        bool holding; /* the tar side's last block is slots[first] */
+        bool stream_done; /* the decompressing thread finished; stream_error tells how */
+        int stream_error;
+        char *stream_text; /* libarchive's words for it, for the tar side's archive error */
+        char *stream_message; /* the message for reterr_msg */
+        bool tar_done; /* the tar side wants no more blocks: hash the rest, stop queueing */
+        bool cancel; /* the tar side failed: stop */
 } Extractor;
 
 static Extractor *extractor_free(Extractor *x) {
         if (!x)
                 return NULL;
         (void) archive_read_free(x->outer);
+        for (size_t i = 0; i < STREAM_SLOTS; i++)
+                free(x->slots[i]);
+        free(x->stream_text);
+        free(x->stream_message);
+        pthread_cond_destroy(&x->changed);
+        pthread_mutex_destroy(&x->lock);
         sha256_free(x->compressed_hash);
         sha256_free(x->diff_hash);
         for (size_t i = 0; i < x->n_dirs; i++)
@@ -374,9 +402,16 @@ static int apply_metadata_fd(Extractor *x, int fd, struct archive_entry *e, cons
         uid_t uid;
         gid_t gid;
 
+        struct stat st;
+        mode_t mode = archive_entry_perm(e) & 07777;
+
         if (entry_owner(e, &uid, &gid) < 0)
                 return fail(x, SYNTHETIC_ERRNO(EINVAL), entry, "uid/gid out of range");
-        if (fchown(fd, uid, gid) < 0)
+        /* Most entries are root's and get the mode they were created with: skip what is already so (each
+         * chown/chmod is an inode update in the journal). A skipped chown cleared nothing either. */
+        if (fstat(fd, &st) < 0)
+                return fail(x, -errno, entry, "cannot stat: %s", strerror(errno));
+        if ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0)
                 return fail(x, -errno, entry, "cannot change owner: %s", strerror(errno));
 
         archive_entry_xattr_reset(e);
@@ -397,7 +432,8 @@ static int apply_metadata_fd(Extractor *x, int fd, struct archive_entry *e, cons
                 }
         }
 
-        if (fchmod(fd, archive_entry_perm(e) & 07777) < 0)
+        /* chown may have cleared setuid/setgid bits, and a new inode never has them: those always get a chmod */
+        if (((st.st_mode & 07777) != mode || (mode & 06000)) && fchmod(fd, mode) < 0)
                 return fail(x, -errno, entry, "cannot change mode: %s", strerror(errno));
         return 0;
 }
@@ -431,7 +467,10 @@ static int archive_failure(Extractor *x, struct archive *a, const char *entry) {
                 s ?: "unknown libarchive error");
 }
 
-static int write_data(Extractor *x, struct archive *tar, int fd, const char *entry) {
+/* Writes the entry's data blocks; *ret_end is the end of the last one (the file's size unless it ends in a
+ * hole). */
+static int write_data(Extractor *x, struct archive *tar, int fd, const char *entry, uint64_t *ret_end) {
+        *ret_end = 0;
         for (;;) {
                 const void *buf;
                 size_t size;
@@ -458,6 +497,7 @@ static int write_data(Extractor *x, struct archive *tar, int fd, const char *ent
                         size -= (size_t) n;
                         offset += n;
                 }
+                *ret_end = MAX(*ret_end, (uint64_t) offset);
         }
 }
 
@@ -466,24 +506,29 @@ static int extract_regular(Extractor *x, struct archive *tar, struct archive_ent
         _cleanup_close_ int fd = -EBADF;
         struct timespec ts[2];
         la_int64_t size;
+        uint64_t end;
         int r;
 
         r = clear_target(parent_fd, base, /* keep_dir= */ false);
         if (r < 0)
                 return fail(x, r, entry, "cannot replace existing file: %s", strerror(-r));
 
-        fd = openat(parent_fd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        /* Created with its final permission bits where the umask allows (no chmod then); the setuid/setgid
+         * and sticky bits only come after the chown, in apply_metadata_fd(). The work dir is not reachable by
+         * others meanwhile. */
+        fd = openat(parent_fd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                archive_entry_perm(e) & 0777);
         if (fd < 0)
                 return fail(x, -errno, entry, "cannot create file: %s", strerror(errno));
 
-        r = write_data(x, tar, fd, entry);
+        r = write_data(x, tar, fd, entry, &end);
         if (r < 0)
                 return r;
 
         size = archive_entry_size(e);
         if (archive_entry_size_is_set(e) && size >= 0) {
-                /* Extends sparse files whose last block is a hole. */
-                if (ftruncate(fd, (off_t) size) < 0)
+                /* Extends sparse files whose last block is a hole (a truncate is an inode update: only then). */
+                if ((uint64_t) size != end && ftruncate(fd, (off_t) size) < 0)
                         return fail(x, -errno, entry, "cannot set file size: %s", strerror(errno));
                 x->content_size += (uint64_t) size;
         }
@@ -751,6 +796,8 @@ static void finish_directories(Extractor *x) {
         }
 }
 
+/* --- the decompressing thread ----------------------------------------------------------------------- */
+
 /* Outer reader: raw bytes from input_fd, hashed as the compressed digest. */
 static la_ssize_t outer_read(struct archive *a, void *userdata, const void **ret_buf) {
         Extractor *x = userdata;
@@ -760,7 +807,7 @@ static la_ssize_t outer_read(struct archive *a, void *userdata, const void **ret
                 n = read(x->input_fd, x->input_buffer, sizeof(x->input_buffer));
         while (n < 0 && errno == EINTR);
         if (n < 0) {
-                x->io_error = -errno;
+                x->outer_io_error = -errno;
                 archive_set_error(a, errno, "Cannot read layer input: %s", strerror(errno));
                 return -1;
         }
@@ -770,37 +817,30 @@ static la_ssize_t outer_read(struct archive *a, void *userdata, const void **ret
         return n;
 }
 
-/* The next chunk of the uncompressed stream into tar_buffer, hashed as the diff_id. 0 at the end. */
-static la_ssize_t pull_uncompressed(Extractor *x) {
-        la_ssize_t n;
-
-        if (x->outer_eof)
-                return 0;
-        n = archive_read_data(x->outer, x->tar_buffer, sizeof(x->tar_buffer));
-        if (n < 0)
-                return x->io_error < 0 ? x->io_error : -EBADMSG;
-        if (n == 0) {
-                x->outer_eof = true;
-                return 0;
+/* Records why the stream failed (the first reason), as text for both the tar side's archive error and the
+ * final message. */
+static int stream_fail(Extractor *x, int error, const char *text, const char *message) {
+        if (!x->stream_text) {
+                x->stream_text = strdup(text);
+                x->stream_message = strdup(message);
+                if (x->stream_text)
+                        make_printable(x->stream_text);
+                if (x->stream_message)
+                        make_printable(x->stream_message);
         }
-        sha256_update(x->diff_hash, x->tar_buffer, (size_t) n);
-        x->uncompressed_size += (uint64_t) n;
-        return n;
+        return error;
 }
 
-/* Inner reader: the tar parser's input, pulled from the outer reader. */
-static la_ssize_t inner_read(struct archive *a, void *userdata, const void **ret_buf) {
-        Extractor *x = userdata;
-        la_ssize_t n;
+static int stream_archive_failure(Extractor *x) {
+        const char *s = archive_error_string(x->outer);
+        _cleanup_free_ char *m = NULL;
 
-        n = pull_uncompressed(x);
-        if (n < 0) {
-                const char *s = archive_error_string(x->outer);
-                archive_set_error(a, (int) -n, "%s", s ?: "cannot decompress layer");
-                return -1;
+        if (x->outer_io_error < 0) {
+                m = asprintf_safe("cannot read layer: %s", strerror(-x->outer_io_error));
+                return stream_fail(x, x->outer_io_error, s ?: "cannot read layer input", m ?: "");
         }
-        *ret_buf = x->tar_buffer;
-        return n;
+        m = asprintf_safe("corrupt layer: %s", s ?: "unknown libarchive error");
+        return stream_fail(x, -EBADMSG, s ?: "cannot decompress layer", m ?: "");
 }
 
 static int open_outer(Extractor *x) {
@@ -818,12 +858,14 @@ static int open_outer(Extractor *x) {
                 archive_read_support_filter_xz(x->outer) < ARCHIVE_WARN ||
                 archive_read_support_filter_bzip2(x->outer) < ARCHIVE_WARN ||
                 archive_read_support_format_raw(x->outer) != ARCHIVE_OK ||
-                archive_read_support_format_empty(x->outer) != ARCHIVE_OK)
-                return fail(x, SYNTHETIC_ERRNO(EOPNOTSUPP), NULL, "libarchive: %s",
+                archive_read_support_format_empty(x->outer) != ARCHIVE_OK) {
+                _cleanup_free_ char *m = asprintf_safe("libarchive: %s",
                         archive_error_string(x->outer) ?: "missing filter support");
+                return stream_fail(x, -EOPNOTSUPP, m ?: "libarchive", m ?: "");
+        }
 
         if (archive_read_open(x->outer, x, /* open= */ NULL, outer_read, /* close= */ NULL) != ARCHIVE_OK)
-                return archive_failure(x, x->outer, NULL);
+                return stream_archive_failure(x);
 
         r = archive_read_next_header(x->outer, &e);
         if (r == ARCHIVE_EOF) {
@@ -832,17 +874,66 @@ static int open_outer(Extractor *x) {
                 return 0;
         }
         if (r < ARCHIVE_WARN)
-                return archive_failure(x, x->outer, NULL);
+                return stream_archive_failure(x);
         return 0;
 }
 
-static int drain(Extractor *x) {
+/* The next chunk of the uncompressed stream into buf, hashed as the diff_id. 0 at the end. */
+static la_ssize_t pull_uncompressed(Extractor *x, uint8_t *buf, size_t size) {
+        la_ssize_t n;
+
+        if (x->outer_eof)
+                return 0;
+        n = archive_read_data(x->outer, buf, size);
+        if (n < 0)
+                return stream_archive_failure(x);
+        if (n == 0) {
+                x->outer_eof = true;
+                return 0;
+        }
+        sha256_update(x->diff_hash, buf, (size_t) n);
+        x->uncompressed_size += (uint64_t) n;
+        return n;
+}
+
+static int produce(Extractor *x) {
+        int r;
+
+        r = open_outer(x);
+        if (r < 0)
+                return r;
+
         for (;;) {
-                la_ssize_t n = pull_uncompressed(x);
+                uint8_t *buf;
+                unsigned slot;
+                bool queue;
+                la_ssize_t n;
+
+                pthread_mutex_lock(&x->lock);
+                while (!x->cancel && !x->tar_done && x->filled == STREAM_SLOTS)
+                        pthread_cond_wait(&x->changed, &x->lock);
+                if (x->cancel) {
+                        pthread_mutex_unlock(&x->lock);
+                        return -ECANCELED;
+                }
+                queue = !x->tar_done;
+                /* free: the tar side only touches slots first .. first+filled-1 */
+                slot = (x->first + x->filled) % STREAM_SLOTS;
+                pthread_mutex_unlock(&x->lock);
+
+                buf = queue ? x->slots[slot] : x->scratch;
+                n = pull_uncompressed(x, buf, STREAM_SLOT_SIZE);
                 if (n < 0)
-                        return archive_failure(x, x->outer, NULL);
+                        return (int) n;
                 if (n == 0)
                         break;
+                if (queue) {
+                        pthread_mutex_lock(&x->lock);
+                        x->slot_size[slot] = (size_t) n;
+                        x->filled++;
+                        pthread_cond_broadcast(&x->changed);
+                        pthread_mutex_unlock(&x->lock);
+                }
         }
 
         /* The decompressor may stop before the end of the input (e.g. trailing bytes after a gzip member);
@@ -850,9 +941,13 @@ static int drain(Extractor *x) {
         for (;;) {
                 ssize_t n = read(x->input_fd, x->input_buffer, sizeof(x->input_buffer));
                 if (n < 0) {
+                        _cleanup_free_ char *m = NULL;
+
                         if (errno == EINTR)
                                 continue;
-                        return fail(x, -errno, NULL, "cannot read layer input: %s", strerror(errno));
+                        r = -errno;
+                        m = asprintf_safe("cannot read layer input: %s", strerror(-r));
+                        return stream_fail(x, r, m ?: "cannot read layer input", m ?: "");
                 }
                 if (n == 0)
                         return 0;
@@ -861,13 +956,52 @@ static int drain(Extractor *x) {
         }
 }
 
-static int extract_all(Extractor *x) {
+static void *decompress_thread(void *p) {
+        Extractor *x = p;
+        int r = produce(x);
+
+        pthread_mutex_lock(&x->lock);
+        x->stream_error = r < 0 ? r : 0;
+        x->stream_done = true;
+        pthread_cond_broadcast(&x->changed);
+        pthread_mutex_unlock(&x->lock);
+        return NULL;
+}
+
+/* --- the tar side ------------------------------------------------------------------------------------ */
+
+/* Inner reader: the tar parser's input, the decompressing thread's next block. The block handed out last time
+ * is released first: libarchive keeps no pointer into a block past the next read. */
+static la_ssize_t inner_read(struct archive *a, void *userdata, const void **ret_buf) {
+        Extractor *x = userdata;
+        la_ssize_t n = 0;
+
+        pthread_mutex_lock(&x->lock);
+        if (x->holding) {
+                x->first = (x->first + 1) % STREAM_SLOTS;
+                x->filled--;
+                x->holding = false;
+                pthread_cond_broadcast(&x->changed);
+        }
+        while (x->filled == 0 && !x->stream_done)
+                pthread_cond_wait(&x->changed, &x->lock);
+        if (x->filled > 0) {
+                x->holding = true;
+                *ret_buf = x->slots[x->first];
+                n = (la_ssize_t) x->slot_size[x->first];
+        } else if (x->stream_error < 0) {
+                /* stream_text and outer_io_error were written before stream_done, under the lock */
+                x->io_error = x->outer_io_error;
+                archive_set_error(a, -x->stream_error, "%s", x->stream_text ?: "cannot decompress layer");
+                n = -1;
+        }
+        pthread_mutex_unlock(&x->lock);
+        return n;
+}
+
+static int extract_tar(Extractor *x) {
         _cleanup_(archive_read_freep) struct archive *tar = NULL;
         int r;
-
-        r = open_outer(x);
-        if (r < 0)
-                return r;
 
         tar = archive_read_new();
         if (!tar)
@@ -884,7 +1018,7 @@ static int extract_all(Extractor *x) {
 
                 r = archive_read_next_header(tar, &e);
                 if (r == ARCHIVE_EOF)
-                        break;
+                        return 0;
                 if (r < ARCHIVE_WARN)
                         return archive_failure(x, tar, NULL);
                 if (r == ARCHIVE_WARN)
@@ -895,10 +1029,38 @@ static int extract_all(Extractor *x) {
                 if (r < 0)
                         return r;
         }
+}
 
-        r = drain(x);
+static int extract_all(Extractor *x) {
+        pthread_t t;
+        int r;
+
+        for (size_t i = 0; i < STREAM_SLOTS; i++) {
+                x->slots[i] = malloc(STREAM_SLOT_SIZE);
+                if (!x->slots[i])
+                        return -ENOMEM;
+        }
+        r = -pthread_create(&t, NULL, decompress_thread, x);
+        if (r < 0)
+                return fail(x, r, NULL, "cannot start the decompressing thread: %s", strerror(-r));
+
+        r = extract_tar(x);
+
+        /* On success the rest of the stream is only hashed (the decompressor runs to the end of the input);
+         * on failure the thread stops at its next block. */
+        pthread_mutex_lock(&x->lock);
+        if (r < 0)
+                x->cancel = true;
+        else
+                x->tar_done = true;
+        pthread_cond_broadcast(&x->changed);
+        pthread_mutex_unlock(&x->lock);
+        (void) pthread_join(t, NULL);
         if (r < 0)
                 return r;
+
+        if (x->stream_error < 0)
+                return fail(x, x->stream_error, NULL, "%s", x->stream_message ?: "cannot decompress layer");
 
         finish_directories(x);
         return 0;
@@ -932,6 +1094,8 @@ int layer_extract(int input_fd, int dir_fd, LayerExtractFlags flags, LayerExtrac
         x->dir_fd = dir_fd;
         x->root_dev = st.st_dev;
         x->flags = flags;
+        pthread_mutex_init(&x->lock, NULL);
+        pthread_cond_init(&x->changed, NULL);
         x->compressed_hash = sha256_new();
         x->diff_hash = sha256_new();
         if (!x->compressed_hash || !x->diff_hash)

@@ -66,6 +66,9 @@ static void *unpack_thread(void *p) {
         Unpacker *u = p;
 
         u->result = image_store_import_layer(u->store, u->fd, 0, &u->expect, NULL, &u->msg);
+        /* The read end goes as soon as the unpacker is done: after a failure mid-layer (a hostile entry),
+         * the download's next write fails with EPIPE instead of blocking on a full pipe for ever. */
+        u->fd = safe_close(u->fd);
         return NULL;
 }
 
@@ -111,10 +114,12 @@ static int pull_layer(PullJob *job, PullLayer *layer, char **reterr) {
         wfd = fds[1];
         (void) fcntl(wfd, F_SETPIPE_SZ, PULL_PIPE_SIZE);
         u.store = own;
-        u.fd = rfd;
+        u.fd = TAKE_FD(rfd);
         r = -pthread_create(&t, NULL, unpack_thread, &u);
-        if (r < 0)
+        if (r < 0) {
+                safe_close(u.fd);
                 return r;
+        }
 
         atomic_store(&layer->state, PULL_LAYER_DOWNLOADING);
         st.fd = wfd;

@@ -6,6 +6,8 @@
  * $BERTH_FORCE_ENOSYS_OPENAT2=1 (the no-follow walk). */
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -1062,6 +1064,204 @@ TEST(read_error) {
         sandbox_done(&s);
 }
 
+/* ---- streams longer than the decompressing thread's ring of blocks ----------------------------------- */
+
+/* Bytes that gzip cannot shrink much, so that the compressed side spans many reads too. */
+static uint8_t *noise(size_t size, uint32_t seed) {
+        uint8_t *p = ASSERT_NOT_NULL(malloc(size));
+
+        for (size_t i = 0; i < size; i++) {
+                seed = seed * 1103515245u + 12345u;
+                p[i] = (uint8_t) (seed >> 16);
+        }
+        return p;
+}
+
+#define BIG_SIZE (700u * 1024u)
+
+TEST(large_stream) {
+        _cleanup_free_ uint8_t *a = noise(BIG_SIZE, 1), *b = noise(BIG_SIZE, 2), *c = noise(BIG_SIZE, 3);
+        _cleanup_free_ char *msg = NULL;
+        char expect_diff[DIGEST_STRING_MAX], expect_compressed[DIGEST_STRING_MAX], got[DIGEST_STRING_MAX];
+        LayerExtractResult res;
+        Sandbox s;
+        Buf tar, gz;
+
+        /* 2.1 MB of data: several times the ring, so the decompressing thread waits for free blocks */
+        TAR_BUILD(&tar,
+                { .name = "big/a", .data = (const char *) a, .size = BIG_SIZE, .mode = 0600 },
+                { .name = "big/b", .data = (const char *) b, .size = BIG_SIZE, .mode = 0755 },
+                { .name = "big/c", .data = (const char *) c, .size = BIG_SIZE, .uid = 7, .gid = 8 },
+                { .name = "last", .data = "the end" });
+        sha256_digest_of(tar.data, tar.size, expect_diff);
+        compress_buf(&tar, COMPRESSION_GZIP, &gz);
+        sha256_digest_of(gz.data, gz.size, expect_compressed);
+
+        sandbox_init(&s);
+        if (extract_buf(&s, &gz, 0, &res, &msg) < 0)
+                TEST_FAIL("extraction failed: %s", msg);
+        ASSERT_STREQ(res.diff_id, expect_diff);
+        ASSERT_STREQ(res.compressed_digest, expect_compressed);
+        ASSERT_EQ(res.compressed_size, gz.size);
+        ASSERT_EQ(res.uncompressed_size, tar.size);
+        ASSERT_EQ(res.content_size, 3 * BIG_SIZE + strlen("the end"));
+        ASSERT_EQ(res.n_entries, 4u);
+
+        const struct {
+                const char *name;
+                const uint8_t *data;
+                size_t size;
+                mode_t mode;
+                uid_t uid;
+        } files[] = {
+                { "big/a", a, BIG_SIZE, 0600, 0 },
+                { "big/b", b, BIG_SIZE, 0755, 0 },
+                { "big/c", c, BIG_SIZE, 0644, 7 },
+                { "last", (const uint8_t *) "the end", 7, 0644, 0 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *content = NULL;
+                char want[DIGEST_STRING_MAX];
+                struct stat st;
+                size_t size;
+
+                ASSERT_OK(fstatat(s.layer_fd, files[i].name, &st, AT_SYMLINK_NOFOLLOW));
+                ASSERT_EQ(st.st_mode, S_IFREG | files[i].mode);
+                ASSERT_EQ(st.st_uid, files[i].uid);
+                ASSERT_OK(read_full_file_at(s.layer_fd, files[i].name, 1 << 21, &content, &size));
+                ASSERT_EQ(size, files[i].size);
+                sha256_digest_of(content, size, got);
+                sha256_digest_of(files[i].data, files[i].size, want);
+                ASSERT_STREQ(got, want);
+        }
+        sandbox_done(&s);
+        buf_done(&gz);
+        buf_done(&tar);
+}
+
+typedef struct Feeder {
+        int fd;
+        const Buf *b;
+        int result;
+} Feeder;
+
+static void *feed(void *p) {
+        Feeder *f = p;
+        size_t done = 0;
+
+        f->result = 0;
+        while (done < f->b->size) {
+                ssize_t n = write(f->fd, f->b->data + done, f->b->size - done);
+                if (n < 0) {
+                        f->result = -errno;
+                        break;
+                }
+                done += (size_t) n;
+        }
+        f->fd = safe_close(f->fd);
+        return NULL;
+}
+
+TEST(hostile_entry_mid_stream) {
+        _cleanup_free_ uint8_t *a = noise(BIG_SIZE, 4), *b = noise(BIG_SIZE, 5), *c = noise(BIG_SIZE, 6);
+        _cleanup_free_ char *msg = NULL;
+        struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+        Feeder f;
+        Sandbox s;
+        Buf tar, gz;
+        pthread_t t;
+        int fds[2], r;
+
+        /* The tar side fails on an entry while megabytes are still to come, read from a pipe as during a
+         * pull: layer_extract() returns the entry's error without reading on to the end, and the writer gets
+         * EPIPE once the reader is closed (no hang). */
+        TAR_BUILD(&tar,
+                { .name = "big/a", .data = (const char *) a, .size = BIG_SIZE },
+                { .name = "link", .type = AE_IFLNK, .symlink = "/tmp" },
+                { .name = "link/" CANARY, .data = "escaped" },
+                { .name = "big/b", .data = (const char *) b, .size = BIG_SIZE },
+                { .name = "big/c", .data = (const char *) c, .size = BIG_SIZE });
+        compress_buf(&tar, COMPRESSION_GZIP, &gz);
+        ASSERT_OK(sigaction(SIGPIPE, &ign, &old));
+        for (int round = 0; round < 2; round++) {
+                const Buf *in = round == 0 ? &tar : &gz;
+
+                ASSERT_OK(pipe2(fds, O_CLOEXEC));
+                f = (Feeder) { .fd = fds[1], .b = in };
+                ASSERT_EQ(pthread_create(&t, NULL, feed, &f), 0);
+                sandbox_init(&s);
+                r = layer_extract(fds[0], s.layer_fd, 0, NULL, &msg);
+                if (r != -ELOOP)
+                        TEST_FAIL("got %d (%s), expected -ELOOP", r, msg ?: "no message");
+                ASSERT_NOT_NULL(strstr(msg, "is a symlink"));
+                msg = mfree(msg);
+                safe_close(fds[0]);
+                ASSERT_EQ(pthread_join(t, NULL), 0);
+                ASSERT_EQ(f.result, -EPIPE);
+                sandbox_done(&s);
+        }
+        ASSERT_OK(sigaction(SIGPIPE, &old, NULL));
+        buf_done(&gz);
+        buf_done(&tar);
+}
+
+static void add_sparse(Buf *out, const char *name, la_int64_t size, la_int64_t offset, const char *data) {
+        struct archive *a = ASSERT_NOT_NULL(archive_write_new());
+        struct archive_entry *e = ASSERT_NOT_NULL(archive_entry_new());
+        _cleanup_free_ char *full = ASSERT_NOT_NULL(calloc(1, (size_t) size));
+        size_t n = strlen(data);
+
+        *out = (Buf) {};
+        ASSERT_EQ(archive_write_set_format_pax(a), ARCHIVE_OK);
+        ASSERT_EQ(archive_write_add_filter_none(a), ARCHIVE_OK);
+        ASSERT_EQ(archive_write_open(a, out, NULL, buf_write, NULL), ARCHIVE_OK);
+        archive_entry_set_pathname(e, name);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_mtime(e, 1700000000, 0);
+        archive_entry_set_size(e, size);
+        archive_entry_sparse_add_entry(e, offset, (la_int64_t) n);
+        ASSERT_EQ(archive_write_header(a, e), ARCHIVE_OK);
+        /* the writer takes the whole file and leaves out the holes itself */
+        memcpy(full + offset, data, n);
+        ASSERT_EQ(archive_write_data(a, full, (size_t) size), (la_ssize_t) size);
+        archive_entry_free(e);
+        ASSERT_EQ(archive_write_close(a), ARCHIVE_OK);
+        archive_write_free(a);
+}
+
+TEST(sparse_files) {
+        /* the data, then a hole to the end (the size comes from a truncate); a hole, then the data; the tar
+         * holds only the 5 data bytes */
+        const struct {
+                la_int64_t size, offset;
+        } cases[] = { { 1 << 20, 0 }, { (1 << 20) + 5, 1 << 20 } };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *msg = NULL, *content = NULL;
+                struct stat st;
+                size_t size;
+                Sandbox s;
+                Buf tar;
+
+                add_sparse(&tar, "sparse", cases[i].size, cases[i].offset, "hello");
+                ASSERT_TRUE(tar.size < 16 * 1024);
+                sandbox_init(&s);
+                if (extract_buf(&s, &tar, 0, NULL, &msg) < 0)
+                        TEST_FAIL("extraction failed: %s", msg);
+                ASSERT_OK(fstatat(s.layer_fd, "sparse", &st, AT_SYMLINK_NOFOLLOW));
+                ASSERT_EQ(st.st_size, cases[i].size);
+                ASSERT_OK(read_full_file_at(s.layer_fd, "sparse", 1 << 21, &content, &size));
+                ASSERT_EQ(size, (size_t) cases[i].size);
+                ASSERT_TRUE(memcmp(content + cases[i].offset, "hello", 5) == 0);
+                for (la_int64_t j = 0; j < cases[i].size; j++)
+                        if (j < cases[i].offset || j >= cases[i].offset + 5)
+                                ASSERT_EQ(content[j], 0);
+                sandbox_done(&s);
+                buf_done(&tar);
+        }
+}
+
 static void run_suite(bool force_enosys) {
         struct berth_open_how how = { .flags = O_PATH | O_CLOEXEC };
         int fd;
@@ -1094,6 +1294,9 @@ static void run_suite(bool force_enosys) {
         RUN(empty_input);
         RUN(trailing_bytes);
         RUN(read_error);
+        RUN(large_stream);
+        RUN(hostile_entry_mid_stream);
+        RUN(sparse_files);
 }
 
 int main(void) {
