@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -85,6 +86,7 @@ typedef struct Extractor {
         Sha256 *diff_hash;
         uint64_t compressed_size;
         uint64_t uncompressed_size;
+        uint64_t max_size, max_entries; /* decompression bombs: LAYER_MAX_* or the environment's */
         uint8_t input_buffer[READ_BUFFER_SIZE];
         uint8_t scratch[STREAM_SLOT_SIZE]; /* the rest of the stream, once the tar side wants no more */
 
@@ -819,6 +821,20 @@ static la_ssize_t outer_read(struct archive *a, void *userdata, const void **ret
 
 /* Records why the stream failed (the first reason), as text for both the tar side's archive error and the
  * final message. */
+static uint64_t env_limit(const char *name, uint64_t def) {
+        const char *e = getenv(name);
+        unsigned long long v;
+        char *end;
+
+        if (!e || !*e)
+                return def;
+        errno = 0;
+        v = strtoull(e, &end, 10);
+        if (errno != 0 || *end || v == 0 || e[0] == '-')
+                return def;
+        return (uint64_t) v;
+}
+
 static int stream_fail(Extractor *x, int error, const char *text, const char *message) {
         if (!x->stream_text) {
                 x->stream_text = strdup(text);
@@ -893,6 +909,13 @@ static la_ssize_t pull_uncompressed(Extractor *x, uint8_t *buf, size_t size) {
         }
         sha256_update(x->diff_hash, buf, (size_t) n);
         x->uncompressed_size += (uint64_t) n;
+        if (x->uncompressed_size > x->max_size) {
+                _cleanup_free_ char *m = asprintf_safe("layer unpacks to more than %" PRIu64
+                                                       " bytes (a decompression bomb?); "
+                                                       "$BERTH_LAYER_MAX_SIZE raises the limit",
+                        x->max_size);
+                return stream_fail(x, -EFBIG, "layer too large", m ?: "layer too large");
+        }
         return n;
 }
 
@@ -1024,7 +1047,11 @@ static int extract_tar(Extractor *x) {
                 if (r == ARCHIVE_WARN)
                         log_debug("libarchive warning on tar entry: %s", archive_error_string(tar) ?: "?");
 
-                x->n_entries++;
+                if (++x->n_entries > x->max_entries)
+                        return fail(x, SYNTHETIC_ERRNO(EFBIG), NULL,
+                                "layer has more than %" PRIu64
+                                " entries; $BERTH_LAYER_MAX_ENTRIES raises the limit",
+                                x->max_entries);
                 r = extract_entry(x, tar, e);
                 if (r < 0)
                         return r;
@@ -1056,6 +1083,12 @@ static int extract_all(Extractor *x) {
         pthread_cond_broadcast(&x->changed);
         pthread_mutex_unlock(&x->lock);
         (void) pthread_join(t, NULL);
+        if (r < 0 && x->stream_error < 0 && x->stream_error != -ECANCELED && x->stream_message) {
+                /* the stream failed first (a bomb, a read error, corrupt compression): the tar side only
+                 * saw it end early, so the stream's error is the one to report */
+                x->error = mfree(x->error);
+                return fail(x, x->stream_error, NULL, "%s", x->stream_message);
+        }
         if (r < 0)
                 return r;
 
@@ -1094,6 +1127,8 @@ int layer_extract(int input_fd, int dir_fd, LayerExtractFlags flags, LayerExtrac
         x->dir_fd = dir_fd;
         x->root_dev = st.st_dev;
         x->flags = flags;
+        x->max_size = env_limit("BERTH_LAYER_MAX_SIZE", LAYER_MAX_SIZE);
+        x->max_entries = env_limit("BERTH_LAYER_MAX_ENTRIES", LAYER_MAX_ENTRIES);
         pthread_mutex_init(&x->lock, NULL);
         pthread_cond_init(&x->changed, NULL);
         x->compressed_hash = sha256_new();

@@ -15,6 +15,11 @@ typedef enum LayerExtractFlags {
         LAYER_EXTRACT_DIGEST_ON_ERROR = 1 << 1,
 } LayerExtractFlags;
 
+/* Bounds against decompression bombs, overridable with $BERTH_LAYER_MAX_SIZE (bytes of the uncompressed
+ * tar stream) and $BERTH_LAYER_MAX_ENTRIES; a layer beyond either fails with -EFBIG. */
+#define LAYER_MAX_SIZE (UINT64_C(64) << 30)
+#define LAYER_MAX_ENTRIES UINT64_C(4000000)
+
 typedef struct LayerExtractResult {
         char diff_id[DIGEST_STRING_MAX]; /* sha256 of the uncompressed tar stream */
         char compressed_digest[DIGEST_STRING_MAX]; /* sha256 of the bytes read from input_fd */

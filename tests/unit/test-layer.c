@@ -1262,6 +1262,42 @@ TEST(sparse_files) {
         }
 }
 
+/* Decompression bombs: the uncompressed size and the entry count are bounded (here with small limits from
+ * the environment); a layer beyond either fails with EFBIG and a message saying which limit. */
+TEST(bomb_limits) {
+        _cleanup_free_ char *zeros = ASSERT_NOT_NULL(calloc(1, 1 << 20));
+        Buf tar, gz;
+        Sandbox s;
+        char *m = NULL;
+
+        TAR_BUILD(&tar, { .name = "zeros", .data = zeros, .size = 1 << 20 });
+        compress_buf(&tar, COMPRESSION_GZIP, &gz);
+        ASSERT_TRUE(gz.size < 64 * 1024); /* a megabyte of zeros compresses to little */
+
+        ASSERT_OK(setenv("BERTH_LAYER_MAX_SIZE", "65536", 1));
+        sandbox_init(&s);
+        ASSERT_EQ(extract_buf(&s, &gz, 0, NULL, &m), -EFBIG);
+        ASSERT_NOT_NULL(m);
+        ASSERT_NOT_NULL(strstr(m, "more than 65536 bytes"));
+        fprintf(stderr, "   ok: %s\n", m);
+        m = mfree(m);
+        sandbox_done(&s);
+        ASSERT_OK(unsetenv("BERTH_LAYER_MAX_SIZE"));
+
+        ASSERT_OK(setenv("BERTH_LAYER_MAX_ENTRIES", "2", 1));
+        EXPECT(EFBIG, "more than 2 entries", { .name = "a", .data = "a" }, { .name = "b", .data = "b" },
+                { .name = "c", .data = "c" });
+        EXPECT(0, NULL, { .name = "a", .data = "a" }, { .name = "b", .data = "b" });
+        ASSERT_OK(unsetenv("BERTH_LAYER_MAX_ENTRIES"));
+
+        /* within the default limits the same layer unpacks */
+        sandbox_init(&s);
+        ASSERT_OK(extract_buf(&s, &gz, 0, NULL, NULL));
+        sandbox_done(&s);
+        buf_done(&tar);
+        buf_done(&gz);
+}
+
 static void run_suite(bool force_enosys) {
         struct berth_open_how how = { .flags = O_PATH | O_CLOEXEC };
         int fd;
@@ -1297,6 +1333,7 @@ static void run_suite(bool force_enosys) {
         RUN(large_stream);
         RUN(hostile_entry_mid_stream);
         RUN(sparse_files);
+        RUN(bomb_limits);
 }
 
 int main(void) {
