@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "string-util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,4 +116,18 @@ bool string_is_lower_hex(const char *s, size_t n) {
                 if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
                         return false;
         return true;
+}
+
+uint64_t getenv_uint64(const char *name, uint64_t def) {
+        const char *e = getenv(name);
+        unsigned long long v;
+        char *end;
+
+        if (!e || !*e || e[0] == '-')
+                return def;
+        errno = 0;
+        v = strtoull(e, &end, 10);
+        if (errno != 0 || *end || v == 0)
+                return def;
+        return (uint64_t) v;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -42,5 +43,9 @@ void format_duration_docker(char *buf, size_t size, long long seconds);
 void format_relative_docker(char *buf, size_t size, long long seconds_ago);
 
 /* Hex encoding, out must hold 2*n+1 bytes. */
+/* A positive decimal number from the environment variable name, or def when it is unset, empty, zero,
+ * negative or not entirely a number. */
+uint64_t getenv_uint64(const char *name, uint64_t def);
+
 void hexencode(const unsigned char *in, size_t n, char *out);
 bool string_is_lower_hex(const char *s, size_t n);

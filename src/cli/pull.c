@@ -243,19 +243,6 @@ static void login_help(void) {
                 berth_config_dir());
 }
 
-/* "https://host:port/v2/" and friends → "host:port"; Docker Hub → "docker.io" */
-static char *server_domain(const char *server) {
-        const char *p = startswith(server, "https://") ?: startswith(server, "http://") ?: server;
-        _cleanup_free_ char *host = strndup(p, strcspn(p, "/"));
-
-        if (!host)
-                return NULL;
-        if (streq(host, "index.docker.io") || streq(host, "registry-1.docker.io") ||
-                streq(host, "docker.io"))
-                return strdup("docker.io");
-        return TAKE_PTR(host);
-}
-
 static int read_line(const char *prompt, bool echo, char **ret) {
         struct termios old, raw;
         bool tty = isatty(STDIN_FILENO);
@@ -331,7 +318,7 @@ int verb_login(int argc, char *argv[]) {
                 return cli_usage_error("login", "--password and --password-stdin are mutually exclusive");
         if (password_stdin && !user)
                 return cli_usage_error("login", "--password-stdin needs --username");
-        domain = server_domain(optind < argc ? argv[optind] : "docker.io");
+        domain = registry_server_host(optind < argc ? argv[optind] : "docker.io");
         if (!domain)
                 return log_error("Out of memory"), EXIT_CMD_FAILED;
         if (isempty(domain) || strpbrk(domain, " \t@"))
@@ -391,7 +378,7 @@ int verb_logout(int argc, char *argv[]) {
                 return -c;
         if (argc - optind > 1)
                 return cli_usage_error("logout", "\"logout\" takes at most 1 argument: [SERVER]");
-        domain = server_domain(optind < argc ? argv[optind] : "docker.io");
+        domain = registry_server_host(optind < argc ? argv[optind] : "docker.io");
         if (!domain)
                 return log_error("Out of memory"), EXIT_CMD_FAILED;
         r = auth_config_store(domain, NULL, NULL);

@@ -16,6 +16,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "string-util.h"
+#include "strv.h"
 
 #define AUTH_FILE_MAX (1024 * 1024)
 
@@ -30,20 +31,19 @@ static bool is_docker_hub(const char *host) {
                 streq(host, "registry-1.docker.io");
 }
 
-/* The host part of a config.json key: "https://index.docker.io/v1/" → "index.docker.io" */
-static char *key_host(const char *key) {
-        const char *p = startswith(key, "https://") ?: startswith(key, "http://") ?: key;
-        return strndup(p, strcspn(p, "/"));
+char *registry_server_host(const char *server) {
+        const char *p = startswith(server, "https://") ?: startswith(server, "http://") ?: server;
+        _cleanup_free_ char *host = strndup(p, strcspn(p, "/"));
+
+        if (!host)
+                return NULL;
+        return is_docker_hub(host) ? strdup("docker.io") : TAKE_PTR(host);
 }
 
 static bool key_matches(const char *key, const char *registry) {
-        _cleanup_free_ char *host = key_host(key);
+        _cleanup_free_ char *host = registry_server_host(key), *want = registry_server_host(registry);
 
-        if (!host)
-                return false;
-        if (streq(host, registry))
-                return true;
-        return is_docker_hub(host) && is_docker_hub(registry);
+        return host && want && streq(host, want);
 }
 
 int auth_config_lookup_in(const char *text, size_t size, const char *registry, char **ret_user,
@@ -107,42 +107,30 @@ static int lookup_file(const char *path, const char *registry, char **ret_user, 
         return r;
 }
 
+/* Appends DIR SUFFIX to paths, unless dir is unset or empty. */
+static int add_path(char ***paths, const char *dir, const char *suffix) {
+        if (isempty(dir))
+                return 0;
+        return strv_consume(paths, strjoin(dir, suffix));
+}
+
 int auth_config_lookup(const char *registry, char **ret_user, char **ret_password) {
-        const char *e;
-        _cleanup_free_ char *own = strjoin(berth_config_dir(), "/auth.json");
+        _cleanup_strv_free_ char **paths = NULL;
+        const char *docker = getenv("DOCKER_CONFIG");
         int r;
 
-        if (!own)
+        /* the order of the header comment; $DOCKER_CONFIG replaces ~/.docker, as for docker */
+        if (add_path(&paths, berth_config_dir(), "/auth.json") < 0 ||
+                add_path(&paths, getenv("REGISTRY_AUTH_FILE"), "") < 0 ||
+                add_path(&paths, getenv("XDG_RUNTIME_DIR"), "/containers/auth.json") < 0 ||
+                add_path(&paths, "/run/containers/0", "/auth.json") < 0 ||
+                (isempty(docker) ? add_path(&paths, getenv("HOME"), "/.docker/config.json")
+                                 : add_path(&paths, docker, "/config.json")) < 0)
                 return -ENOMEM;
-        r = lookup_file(own, registry, ret_user, ret_password);
-        if (r != 0)
-                return r;
-        e = getenv("REGISTRY_AUTH_FILE");
-        if (!isempty(e) && (r = lookup_file(e, registry, ret_user, ret_password)) != 0)
-                return r;
-        e = getenv("XDG_RUNTIME_DIR");
-        if (!isempty(e)) {
-                _cleanup_free_ char *p = strjoin(e, "/containers/auth.json");
-                if (!p)
-                        return -ENOMEM;
-                if ((r = lookup_file(p, registry, ret_user, ret_password)) != 0)
+        STRV_FOREACH(p, paths) {
+                r = lookup_file(*p, registry, ret_user, ret_password);
+                if (r != 0)
                         return r;
-        }
-        if ((r = lookup_file("/run/containers/0/auth.json", registry, ret_user, ret_password)) != 0)
-                return r;
-        e = getenv("DOCKER_CONFIG");
-        if (!isempty(e)) {
-                _cleanup_free_ char *p = strjoin(e, "/config.json");
-                if (!p)
-                        return -ENOMEM;
-                return lookup_file(p, registry, ret_user, ret_password);
-        }
-        e = getenv("HOME");
-        if (!isempty(e)) {
-                _cleanup_free_ char *p = strjoin(e, "/.docker/config.json");
-                if (!p)
-                        return -ENOMEM;
-                return lookup_file(p, registry, ret_user, ret_password);
         }
         return 0;
 }

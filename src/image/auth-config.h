@@ -12,6 +12,10 @@
 /* The directory of berth's configuration: $BERTH_CONFIG_DIR or /etc/berth. */
 const char *berth_config_dir(void);
 
+/* The registry a config.json key or a `berth login` argument names: "https://host:5000/v2/" → "host:5000",
+ * every spelling of Docker Hub → "docker.io". NULL on OOM. */
+char *registry_server_host(const char *server);
+
 /* Finds credentials for registry (a reference's domain: "docker.io", "localhost:5000"). Returns 1 and
  * allocated strings when found, 0 when there are none. */
 int auth_config_lookup(const char *registry, char **ret_user, char **ret_password);

@@ -821,20 +821,6 @@ static la_ssize_t outer_read(struct archive *a, void *userdata, const void **ret
 
 /* Records why the stream failed (the first reason), as text for both the tar side's archive error and the
  * final message. */
-static uint64_t env_limit(const char *name, uint64_t def) {
-        const char *e = getenv(name);
-        unsigned long long v;
-        char *end;
-
-        if (!e || !*e)
-                return def;
-        errno = 0;
-        v = strtoull(e, &end, 10);
-        if (errno != 0 || *end || v == 0 || e[0] == '-')
-                return def;
-        return (uint64_t) v;
-}
-
 static int stream_fail(Extractor *x, int error, const char *text, const char *message) {
         if (!x->stream_text) {
                 x->stream_text = strdup(text);
@@ -1127,8 +1113,8 @@ int layer_extract(int input_fd, int dir_fd, LayerExtractFlags flags, LayerExtrac
         x->dir_fd = dir_fd;
         x->root_dev = st.st_dev;
         x->flags = flags;
-        x->max_size = env_limit("BERTH_LAYER_MAX_SIZE", LAYER_MAX_SIZE);
-        x->max_entries = env_limit("BERTH_LAYER_MAX_ENTRIES", LAYER_MAX_ENTRIES);
+        x->max_size = getenv_uint64("BERTH_LAYER_MAX_SIZE", LAYER_MAX_SIZE);
+        x->max_entries = getenv_uint64("BERTH_LAYER_MAX_ENTRIES", LAYER_MAX_ENTRIES);
         pthread_mutex_init(&x->lock, NULL);
         pthread_cond_init(&x->changed, NULL);
         x->compressed_hash = sha256_new();

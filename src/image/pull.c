@@ -97,8 +97,8 @@ static int sink_to_pipe(const void *data, size_t size, void *userdata) {
 
 static int pull_layer(PullJob *job, PullLayer *layer, char **reterr) {
         _cleanup_(image_store_freep) ImageStore *own = NULL;
-        _cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
-        _cleanup_free_ char *fetch_err = NULL;
+        _cleanup_close_ int wfd = -EBADF;
+        _cleanup_free_ char *fetch_err = NULL, *unpack_msg = NULL;
         Unpacker u = { .fd = -EBADF,
                 .expect = { .compressed_digest = layer->digest, .diff_id = layer->diff_id } };
         SinkState st = { .job = job, .layer = layer };
@@ -110,11 +110,10 @@ static int pull_layer(PullJob *job, PullLayer *layer, char **reterr) {
                 return r;
         if (pipe2(fds, O_CLOEXEC) < 0)
                 return -errno;
-        rfd = fds[0];
         wfd = fds[1];
         (void) fcntl(wfd, F_SETPIPE_SZ, PULL_PIPE_SIZE);
         u.store = own;
-        u.fd = TAKE_FD(rfd);
+        u.fd = fds[0]; /* the unpacker closes it when done, so a rejected layer fails our writes */
         r = -pthread_create(&t, NULL, unpack_thread, &u);
         if (r < 0) {
                 safe_close(u.fd);
@@ -135,10 +134,10 @@ static int pull_layer(PullJob *job, PullLayer *layer, char **reterr) {
         q = -pthread_join(t, NULL);
         if (q < 0)
                 return q;
+        unpack_msg = u.msg;
 
         if (r < 0 && r != -EPIPE) {
                 /* the download's failure is the cause; the unpacker only saw its consequence */
-                free(u.msg);
                 if (r == -EFBIG)
                         *reterr = asprintf_safe("layer %s: the registry sent more than the %" PRIu64
                                                 " bytes the manifest says",
@@ -148,12 +147,9 @@ static int pull_layer(PullJob *job, PullLayer *layer, char **reterr) {
                 return r;
         }
         if (u.result < 0) {
-                *reterr = u.msg ? asprintf_safe("layer %s: %s", layer->digest, u.msg)
-                                : asprintf_safe("layer %s: %s", layer->digest, strerror(-u.result));
-                free(u.msg);
+                *reterr = asprintf_safe("layer %s: %s", layer->digest, unpack_msg ?: strerror(-u.result));
                 return u.result;
         }
-        free(u.msg);
         if (r < 0) {
                 *reterr = TAKE_PTR(fetch_err);
                 return r;

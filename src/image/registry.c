@@ -216,7 +216,6 @@ static int set_origin(RegistryClient *c, const char *scheme) {
 
 int registry_client_new(const char *domain, const char *repository, RegistryClient **ret, char **reterr) {
         _cleanup_(registry_client_freep) RegistryClient *c = NULL;
-        const char *e;
         bool listed;
         int r;
 
@@ -252,10 +251,7 @@ int registry_client_new(const char *domain, const char *repository, RegistryClie
                 *reterr = asprintf_safe("cannot read the credentials for %s", domain);
                 return r;
         }
-        c->timeout_s = 30;
-        e = getenv("BERTH_REGISTRY_TIMEOUT");
-        if (e && atol(e) > 0)
-                c->timeout_s = atol(e);
+        c->timeout_s = (long) getenv_uint64("BERTH_REGISTRY_TIMEOUT", 30);
         r = set_origin(c, "https");
         if (r < 0)
                 return r;
@@ -448,7 +444,6 @@ static int append_header(struct curl_slist **headers, const char *name, const ch
  * upload (may be NULL) is the body of a POST or PUT, of content_type. Fills resp (status, headers, body). */
 static int http_request(RegistryClient *c, const char *method, const char *url, const char *accept,
         const char *authorization, const char *content_type, Upload *upload, Response *resp, char **reterr) {
-        _cleanup_free_ char *accept_h = NULL, *auth_h = NULL;
         struct curl_slist *headers = NULL;
         char errbuf[CURL_ERROR_SIZE] = "";
         Exchange x = { .resp = resp };
@@ -471,22 +466,10 @@ static int http_request(RegistryClient *c, const char *method, const char *url, 
                 if (r < 0)
                         goto finish;
         }
-        if (accept) {
-                accept_h = strjoin("Accept: ", accept);
-                if (!accept_h || !(headers = curl_slist_append(headers, accept_h))) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
-        }
-        if (authorization) {
-                auth_h = strjoin("Authorization: ", authorization);
-                struct curl_slist *h = auth_h ? curl_slist_append(headers, auth_h) : NULL;
-                if (!h) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
-                headers = h;
-        }
+        if (accept && (r = append_header(&headers, "Accept", accept)) < 0)
+                goto finish;
+        if (authorization && (r = append_header(&headers, "Authorization", authorization)) < 0)
+                goto finish;
         (void) curl_easy_setopt(x.curl, CURLOPT_URL, url);
         (void) curl_easy_setopt(x.curl, CURLOPT_PROTOCOLS_STR, "http,https");
         (void) curl_easy_setopt(x.curl, CURLOPT_FOLLOWLOCATION, 0L);
