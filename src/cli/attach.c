@@ -80,12 +80,9 @@ int verb_attach(int argc, char *argv[]) {
         if (r != 0)
                 return r;
         root_fd = image_store_root_fd(store);
-        r = container_resolve(root_fd, argv[optind], &name);
-        if (r == -ENOENT)
-                return log_error("No such container: %s", argv[optind]), EXIT_CMD_FAILED;
+        r = cli_resolve_container(root_fd, argv[optind], &name);
         if (r < 0)
-                return log_error_errno(r, "Failed to look up container '%s': %m", argv[optind]),
-                       EXIT_CMD_FAILED;
+                return EXIT_CMD_FAILED;
         r = container_load(root_fd, name, &c);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the config of container '%s': %m", name),
@@ -95,8 +92,7 @@ int verb_attach(int argc, char *argv[]) {
                 return log_error_errno(-ENOMEM, "Out of memory"), EXIT_CMD_FAILED;
         r = bus_get_unit_state(bus, unit, &s, &error);
         if (r < 0)
-                return log_error("Failed to get the state of '%s': %s", unit,
-                               error.message ?: strerror(-ERRNO_VALUE(r))),
+                return log_error("Failed to get the state of '%s': %s", unit, bus_error_message(&error, r)),
                        EXIT_CMD_FAILED;
         if (!unit_state_is_running(&s))
                 return log_error("You cannot attach to a stopped container, start it first"),

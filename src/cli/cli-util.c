@@ -73,7 +73,7 @@ int cli_open_bus(sd_bus **ret) {
         if (r >= 0)
                 r = bus_ping_manager(bus, &error);
         if (r < 0) {
-                log_error("Failed to connect to systemd: %s", error.message ?: strerror(-ERRNO_VALUE(r)));
+                log_error("Failed to connect to systemd: %s", bus_error_message(&error, r));
                 log_error("%s", bus_connect_error_hint());
                 return r;
         }
@@ -181,4 +181,18 @@ void cli_print_table(char ***rows, size_t n_rows, size_t n_cols) {
                 }
                 putchar('\n');
         }
+}
+
+int cli_resolve_container(int root_fd, const char *arg, char **ret_name) {
+        int r = container_resolve(root_fd, arg, ret_name);
+
+        if (r == -ENOENT)
+                return log_error("No such container: %s", arg), r;
+        if (r == -ENOTUNIQ)
+                return log_error("Container ID prefix '%s' is ambiguous: give more digits, or the name",
+                               arg),
+                       r;
+        if (r < 0)
+                return log_error_errno(r, "Failed to look up container '%s': %m", arg);
+        return 0;
 }

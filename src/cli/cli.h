@@ -35,6 +35,9 @@ int cli_getopt(const char *verb, int argc, char *argv[], const char *shortopts,
 
 /* Opens the image store at arg_root, logging a specific error on failure. */
 int cli_open_store(ImageStore **ret);
+/* container_resolve() of a name or unique ID prefix, logging why it failed ("No such container: X", an
+ * ambiguous prefix); returns 0 or the negative error. */
+int cli_resolve_container(int root_fd, const char *arg, char **ret_name);
 
 /* Connects to systemd (bus_open_system() and a ping), logging what is wrong and how to check on failure. */
 int cli_open_bus(sd_bus **ret);

@@ -932,22 +932,43 @@ static int claim_name(int root_fd, const char *name, int *ret_fd) {
         return 0;
 }
 
-static int image_not_found(const char *verb, const char *image_arg) {
+/* How Docker shows image_arg in "not found" messages ("nosuch" → "nosuch:latest"); a usage error for a
+ * reference that does not parse. Returns 0 or EXIT_USAGE. */
+static int shown_reference(const char *verb, const char *image_arg, char **ret) {
         _cleanup_(image_reference_freep) ImageReference *ref = NULL;
-        _cleanup_free_ char *shown = NULL, *full = NULL;
+        _cleanup_free_ char *full = NULL;
         const char *reason = NULL;
 
         if (image_reference_parse(image_arg, &ref, &reason) < 0)
                 return cli_usage_error(verb, "invalid reference format '%s': %s", image_arg,
                         reason ?: "invalid reference");
         full = image_reference_to_string(ref);
-        shown = full ? cli_familiar_reference(full) : NULL;
-        if (streq(arg_pull, "never")) {
-                log_error("No such image: %s (and --pull=never)", shown ?: image_arg);
-                return EXIT_USAGE;
-        }
-        fprintf(stderr, "Unable to find image '%s' locally\n", shown ?: image_arg);
-        /* Docker's run: pull, with the progress on stderr (stdout is the container's) */
+        *ret = full ? cli_familiar_reference(full) : NULL;
+        return 0;
+}
+
+/* --pull: pulls image_arg first when asked to (always) or when the store lacks it (missing, Docker's
+ * default: "Unable to find image ... locally", the progress on stderr since stdout is the container's).
+ * Runs before the creation takes the store lock, since the pull takes it itself. Returns 0 or an exit
+ * code; with --pull=never a missing image is left to the lookup that follows. */
+static int pull_as_asked(const char *verb, ImageStore *store, const char *image_arg) {
+        _cleanup_(image_record_freep) ImageRecord *img = NULL;
+        _cleanup_free_ char *shown = NULL;
+        int r;
+
+        if (streq(arg_pull, "missing")) {
+                r = image_store_lock(store, LOCK_SH);
+                if (r >= 0)
+                        r = image_store_resolve(store, image_arg, &img, NULL);
+                image_store_unlock(store);
+                if (r != -ENOENT)
+                        return 0; /* present, or an error the lookup that follows reports */
+                r = shown_reference(verb, image_arg, &shown);
+                if (r != 0)
+                        return r;
+                fprintf(stderr, "Unable to find image '%s' locally\n", shown ?: image_arg);
+        } else if (!streq(arg_pull, "always"))
+                return 0;
         return cli_pull_image(image_arg, arg_platform, /* quiet= */ false, stderr, NULL) == 0 ? 0
                                                                                               : EXIT_USAGE;
 }
@@ -1005,36 +1026,28 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
         const char *dropin_root;
         bool claimed = false;
 
+        ret_code = pull_as_asked(verb, store, image_arg);
+        if (ret_code != 0)
+                return ret_code;
+        ret_code = EXIT_USAGE;
+
         /* Shared store lock for the whole creation: rmi takes it exclusively, so the image can't go away
          * between resolving it and config.json naming it. */
         r = image_store_lock(store, LOCK_SH);
         if (r < 0)
                 return log_error_errno(r, "Failed to lock the berth store: %m"), EXIT_USAGE;
 
-        if (streq(arg_pull, "always")) {
-                image_store_unlock(store);
-                r = cli_pull_image(image_arg, arg_platform, /* quiet= */ false, stderr, NULL);
-                if (r != 0)
-                        return EXIT_USAGE;
-                r = image_store_lock(store, LOCK_SH);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to lock the berth store: %m"), EXIT_USAGE;
-        }
         r = image_store_resolve(store, image_arg, &img, NULL);
         if (r == -ENOENT) {
-                /* the pull takes the store lock itself */
-                image_store_unlock(store);
-                ret_code = image_not_found(verb, image_arg);
-                if (ret_code != 0)
-                        return ret_code;
-                r = image_store_lock(store, LOCK_SH);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to lock the berth store: %m"), EXIT_USAGE;
-                ret_code = EXIT_USAGE;
-                r = image_store_resolve(store, image_arg, &img, NULL);
-        }
-        if (r == -ENOENT) {
-                log_error("No such image: '%s'", image_arg);
+                /* --pull=never, or gone again since the pull */
+                _cleanup_free_ char *shown = NULL;
+
+                ret_code = shown_reference(verb, image_arg, &shown);
+                if (ret_code == 0) {
+                        log_error("No such image: %s%s", shown ?: image_arg,
+                                streq(arg_pull, "never") ? " (and --pull=never)" : "");
+                        ret_code = EXIT_USAGE;
+                }
                 goto finish;
         }
         if (r == -ENOTUNIQ) {
@@ -1171,14 +1184,13 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
         }
         r = container_unit_refresh(bus, unit, NULL, &error);
         if (r < 0) {
-                log_error("Failed to make systemd load '%s': %s", unit,
-                        error.message ?: strerror(-ERRNO_VALUE(r)));
+                log_error("Failed to make systemd load '%s': %s", unit, bus_error_message(&error, r));
                 goto finish;
         }
         r = container_ports_refresh(bus, c, &error);
         if (r < 0) {
                 log_error("Failed to make systemd load the port units of '%s': %s", c->name,
-                        error.message ?: strerror(-ERRNO_VALUE(r)));
+                        bus_error_message(&error, r));
                 goto finish;
         }
         if (c->on_demand) {
@@ -1188,7 +1200,7 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
                 r = container_ports_start(bus, c, &failed, &error);
                 if (r < 0) {
                         log_error("Failed to start the port sockets of '%s': %s", c->name,
-                                error.message ?: strerror(-ERRNO_VALUE(r)));
+                                bus_error_message(&error, r));
                         goto finish;
                 }
                 if (r > 0) {
@@ -1370,7 +1382,7 @@ static int start_ports(sd_bus *bus, const Container *c, const char *unit) {
         }
         if (r < 0)
                 log_error("Failed to start the port sockets of '%s': %s", c->name,
-                        error.message ?: strerror(-ERRNO_VALUE(r)));
+                        bus_error_message(&error, r));
         else
                 log_error("Failed to publish a port of container '%s': %s could not listen (port in use? "
                           "see "
@@ -1471,8 +1483,7 @@ int verb_run(int argc, char *argv[]) {
         if (arg_detach) {
                 r = container_unit_start(bus, unit, &error);
                 if (r < 0)
-                        return log_error("Failed to start '%s': %s", unit,
-                                       error.message ?: strerror(-ERRNO_VALUE(r))),
+                        return log_error("Failed to start '%s': %s", unit, bus_error_message(&error, r)),
                                EXIT_USAGE;
                 if (r > 0) {
                         ContainerState st = {};
@@ -1513,8 +1524,7 @@ int verb_run(int argc, char *argv[]) {
         }
         r = container_unit_start(bus, unit, &error);
         if (r < 0) {
-                ret = (log_error("Failed to start '%s': %s", unit,
-                               error.message ?: strerror(-ERRNO_VALUE(r))),
+                ret = (log_error("Failed to start '%s': %s", unit, bus_error_message(&error, r)),
                         EXIT_USAGE);
                 goto finish;
         }
@@ -1560,7 +1570,7 @@ int verb_run(int argc, char *argv[]) {
                 r = bus_get_unit_active_state(bus, unit, active, &error);
                 if (r < 0) {
                         ret = (log_error("Failed to get the state of '%s': %s", unit,
-                                       error.message ?: strerror(-ERRNO_VALUE(r))),
+                                       bus_error_message(&error, r)),
                                 EXIT_CMD_FAILED);
                         goto finish;
                 }
@@ -1593,8 +1603,7 @@ int verb_run(int argc, char *argv[]) {
         sd_bus_error_free(&error);
         r = bus_get_unit_state(bus, unit, &s, &error);
         if (r < 0) {
-                ret = (log_error("Failed to get the state of '%s': %s", unit,
-                               error.message ?: strerror(-ERRNO_VALUE(r))),
+                ret = (log_error("Failed to get the state of '%s': %s", unit, bus_error_message(&error, r)),
                         EXIT_CMD_FAILED);
                 goto finish;
         }

@@ -132,20 +132,6 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
-static int resolve(int root_fd, const char *arg, char **ret_name) {
-        int r = container_resolve(root_fd, arg, ret_name);
-
-        if (r == -ENOENT)
-                return log_error("No such container: %s", arg), r;
-        if (r == -ENOTUNIQ)
-                return log_error("Container ID prefix '%s' is ambiguous: give more digits, or the name",
-                               arg),
-                       r;
-        if (r < 0)
-                return log_error_errno(r, "Failed to look up container '%s': %m", arg);
-        return 0;
-}
-
 /* The container's confinement for the helper: its capabilities (all with --privileged), no_new_privs,
  * the seccomp program berth-runtime compiled at start (none with --privileged or when unconfined), its
  * resource limits. */
@@ -260,7 +246,7 @@ int verb_exec(int argc, char *argv[]) {
 
         if (cli_open_store(&store) < 0)
                 return EXIT_CMD_FAILED;
-        if (resolve(image_store_root_fd(store), argv[optind], &name) < 0)
+        if (cli_resolve_container(image_store_root_fd(store), argv[optind], &name) < 0)
                 return EXIT_CMD_FAILED;
         r = container_load(image_store_root_fd(store), name, &c);
         if (r < 0)
@@ -277,7 +263,7 @@ int verb_exec(int argc, char *argv[]) {
                 r = bus_get_unit_main_pid(bus, unit, &main_pid, &error);
                 if (r < 0)
                         return log_error("Failed to get the state of '%s': %s", unit,
-                                       error.message ?: strerror(-ERRNO_VALUE(r))),
+                                       bus_error_message(&error, r)),
                                EXIT_CMD_FAILED;
         }
         if (main_pid == 0)

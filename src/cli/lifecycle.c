@@ -22,26 +22,6 @@ static int64_t arg_time = -1; /* stop/restart -t; -1: the container's own stop t
 static int arg_signal = SIGKILL;
 static bool arg_force = false;
 
-/* Resolves a name or ID prefix, printing why it failed. */
-static int resolve(int root_fd, const char *arg, char **ret_name) {
-        int r;
-
-        r = container_resolve(root_fd, arg, ret_name);
-        if (r == -ENOENT)
-                return log_error("No such container: %s", arg), r;
-        if (r == -ENOTUNIQ)
-                return log_error("Container ID prefix '%s' is ambiguous: give more digits, or the name",
-                               arg),
-                       r;
-        if (r < 0)
-                return log_error_errno(r, "Failed to look up container '%s': %m", arg);
-        return 0;
-}
-
-static const char *bus_message(const sd_bus_error *error, int r) {
-        return error && error->message ? error->message : strerror(-ERRNO_VALUE(r));
-}
-
 static int handle_start(const char *verb, int c) {
         if (c == 'a' || c == 'i')
                 return -cli_usage_error(verb,
@@ -117,7 +97,7 @@ static int start_one(sd_bus *bus, int root_fd, const char *arg) {
         _cleanup_free_ char *name = NULL, *unit = NULL, *msg = NULL;
         int r, code;
 
-        r = resolve(root_fd, arg, &name);
+        r = cli_resolve_container(root_fd, arg, &name);
         if (r < 0)
                 return r;
         r = container_load(root_fd, name, &c);
@@ -128,7 +108,7 @@ static int start_one(sd_bus *bus, int root_fd, const char *arg) {
                 return log_error_errno(-ENOMEM, "Out of memory");
         r = container_unit_start(bus, unit, &error);
         if (r < 0)
-                return log_error("Failed to start '%s': %s", unit, bus_message(&error, r)), r;
+                return log_error("Failed to start '%s': %s", unit, bus_error_message(&error, r)), r;
         if (r > 0) {
                 (void) container_start_error(root_fd, name, &msg, &code);
                 if (msg)
@@ -145,7 +125,7 @@ static int start_one(sd_bus *bus, int root_fd, const char *arg) {
                 if (r != 0) {
                         if (r < 0)
                                 log_error("Failed to start the port sockets of '%s': %s", name,
-                                        bus_message(&error, r));
+                                        bus_error_message(&error, r));
                         else
                                 log_error("Failed to publish a port of container '%s': %s could not listen "
                                           "(port "
@@ -225,7 +205,7 @@ static int stop_one(sd_bus *bus, int root_fd, const char *arg) {
         _cleanup_free_ char *name = NULL, *unit = NULL;
         int r;
 
-        r = resolve(root_fd, arg, &name);
+        r = cli_resolve_container(root_fd, arg, &name);
         if (r < 0)
                 return r;
         r = container_load(root_fd, name, &c);
@@ -242,7 +222,7 @@ static int stop_one(sd_bus *bus, int root_fd, const char *arg) {
         }
         r = container_unit_stop(bus, unit, arg_time, false, &error);
         if (r < 0)
-                return log_error("Failed to stop '%s': %s", unit, bus_message(&error, r)), r;
+                return log_error("Failed to stop '%s': %s", unit, bus_error_message(&error, r)), r;
         return 0;
 }
 
@@ -304,7 +284,7 @@ static int kill_one(sd_bus *bus, int root_fd, const char *arg) {
         UnitState s;
         int r;
 
-        r = resolve(root_fd, arg, &name);
+        r = cli_resolve_container(root_fd, arg, &name);
         if (r < 0)
                 return r;
         unit = container_unit_name(name);
@@ -312,13 +292,14 @@ static int kill_one(sd_bus *bus, int root_fd, const char *arg) {
                 return log_error_errno(-ENOMEM, "Out of memory");
         r = bus_get_unit_state(bus, unit, &s, &error);
         if (r < 0)
-                return log_error("Failed to get the state of '%s': %s", unit, bus_message(&error, r)), r;
+                return log_error("Failed to get the state of '%s': %s", unit, bus_error_message(&error, r)),
+                       r;
         if (!unit_state_is_running(&s) || s.main_pid == 0)
                 return log_error("Cannot kill container '%s': container %s is not running", arg, name),
                        -ESRCH;
         r = bus_kill_unit(bus, unit, "main", arg_signal, &error);
         if (r < 0)
-                return log_error("Failed to kill '%s': %s", unit, bus_message(&error, r)), r;
+                return log_error("Failed to kill '%s': %s", unit, bus_error_message(&error, r)), r;
         return 0;
 }
 
@@ -370,13 +351,14 @@ static int rm_one(sd_bus *bus, int root_fd, const char *arg) {
         if (r == -ENOENT && arg_force)
                 return 0; /* as Docker: rm -f of a missing container is not an error */
         if (r < 0)
-                return resolve(root_fd, arg, &name);
+                return cli_resolve_container(root_fd, arg, &name);
         unit = container_unit_name(name);
         if (!unit)
                 return log_error_errno(-ENOMEM, "Out of memory");
         r = bus_get_unit_state(bus, unit, &s, &error);
         if (r < 0)
-                return log_error("Failed to get the state of '%s': %s", unit, bus_message(&error, r)), r;
+                return log_error("Failed to get the state of '%s': %s", unit, bus_error_message(&error, r)),
+                       r;
         if (unit_state_is_running(&s) && !arg_force)
                 return log_error("cannot remove container \"/%s\": container is running: stop the container "
                                  "before removing or force remove",
@@ -386,11 +368,11 @@ static int rm_one(sd_bus *bus, int root_fd, const char *arg) {
                 /* running (with -f), or between restarts: stop it for good first */
                 r = container_unit_stop(bus, unit, -1, arg_force, &error);
                 if (r < 0)
-                        return log_error("Failed to stop '%s': %s", unit, bus_message(&error, r)), r;
+                        return log_error("Failed to stop '%s': %s", unit, bus_error_message(&error, r)), r;
         }
         r = bus_reset_failed_unit(bus, unit, &error);
         if (r < 0)
-                log_warning("Failed to reset '%s', ignoring: %s", unit, bus_message(&error, r));
+                log_warning("Failed to reset '%s', ignoring: %s", unit, bus_error_message(&error, r));
         r = container_load(root_fd, name, &c);
         if (r >= 0) {
                 /* an --on-demand container's sockets listen while it is stopped */
@@ -400,7 +382,9 @@ static int rm_one(sd_bus *bus, int root_fd, const char *arg) {
                         sd_bus_error_free(&error);
                         r = container_unit_stop(bus, unit, -1, arg_force, &error);
                         if (r < 0)
-                                return log_error("Failed to stop '%s': %s", unit, bus_message(&error, r)), r;
+                                return log_error("Failed to stop '%s': %s", unit,
+                                               bus_error_message(&error, r)),
+                                       r;
                 }
                 container_ports_reset_failed(bus, c);
         }
@@ -412,7 +396,7 @@ static int rm_one(sd_bus *bus, int root_fd, const char *arg) {
                 r = container_ports_forget(bus, c, &error);
                 if (r < 0)
                         log_warning("Failed to make systemd forget the port units of '%s', ignoring: %s",
-                                name, bus_message(&error, r));
+                                name, bus_error_message(&error, r));
         }
         return 0;
 }
@@ -452,7 +436,7 @@ static int wait_one(sd_bus *bus, int root_fd, const char *arg, int *ret_code) {
         uint64_t first_exit = 0;
         int r;
 
-        r = resolve(root_fd, arg, &name);
+        r = cli_resolve_container(root_fd, arg, &name);
         if (r < 0)
                 return r;
         unit = container_unit_name(name);
@@ -463,7 +447,7 @@ static int wait_one(sd_bus *bus, int root_fd, const char *arg, int *ret_code) {
                 r = bus_get_unit_state(bus, unit, &s, &error);
                 if (r < 0)
                         return log_error("Failed to get the state of '%s': %s", unit,
-                                       bus_message(&error, r)),
+                                       bus_error_message(&error, r)),
                                r;
                 if (i == 0)
                         first_exit = s.exec_main_exit_usec;
@@ -533,7 +517,7 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
         UnitState s;
         int r;
 
-        r = resolve(root_fd, arg, &name);
+        r = cli_resolve_container(root_fd, arg, &name);
         if (r < 0)
                 return r;
         if (streq(name, new_name))
@@ -547,7 +531,8 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
                 return log_error_errno(-ENOMEM, "Out of memory");
         r = bus_get_unit_state(bus, unit, &s, &error);
         if (r < 0)
-                return log_error("Failed to get the state of '%s': %s", unit, bus_message(&error, r)), r;
+                return log_error("Failed to get the state of '%s': %s", unit, bus_error_message(&error, r)),
+                       r;
         if (!streq(s.active_state, "inactive") && !streq(s.active_state, "failed"))
                 return log_error("Cannot rename container '%s' while it is running: its systemd unit %s is "
                                  "named "
@@ -649,7 +634,7 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
                         r = container_ports_start(bus, c, &failed, &error);
                 if (r < 0)
                         log_warning("Failed to start the port sockets of '%s', ignoring: %s", new_name,
-                                bus_message(&error, r));
+                                bus_error_message(&error, r));
                 else if (r > 0)
                         log_warning("%s could not listen, ignoring (see 'journalctl -u %s')", failed,
                                 failed);

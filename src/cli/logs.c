@@ -136,15 +136,9 @@ int verb_logs(int argc, char *argv[]) {
         if (cli_open_store(&store) < 0)
                 return EXIT_CMD_FAILED;
 
-        r = container_resolve(image_store_root_fd(store), argv[optind], &name);
-        if (r == -ENOENT)
-                return log_error("No such container: %s", argv[optind]), EXIT_CMD_FAILED;
-        if (r == -ENOTUNIQ)
-                return log_error("Container ID prefix '%s' is ambiguous: give more digits", argv[optind]),
-                       EXIT_CMD_FAILED;
+        r = cli_resolve_container(image_store_root_fd(store), argv[optind], &name);
         if (r < 0)
-                return log_error_errno(r, "Failed to look up container '%s': %m", argv[optind]),
-                       EXIT_CMD_FAILED;
+                return EXIT_CMD_FAILED;
         r = container_load(image_store_root_fd(store), name, &c);
         if (r < 0)
                 return log_error_errno(r, "Failed to read container '%s': %m", name), EXIT_CMD_FAILED;

@@ -50,16 +50,9 @@ int verb_port(int argc, char *argv[]) {
         r = cli_open_store_and_bus(&store, &bus, EXIT_CMD_FAILED);
         if (r != 0)
                 return r;
-        r = container_resolve(image_store_root_fd(store), argv[optind], &name);
-        if (r == -ENOENT)
-                return log_error("No such container: %s", argv[optind]), EXIT_CMD_FAILED;
-        if (r == -ENOTUNIQ)
-                return log_error("Container ID prefix '%s' is ambiguous: give more digits, or the name",
-                               argv[optind]),
-                       EXIT_CMD_FAILED;
+        r = cli_resolve_container(image_store_root_fd(store), argv[optind], &name);
         if (r < 0)
-                return log_error_errno(r, "Failed to look up container '%s': %m", argv[optind]),
-                       EXIT_CMD_FAILED;
+                return EXIT_CMD_FAILED;
         r = container_info_load(bus, image_store_root_fd(store), name, &info);
         if (r < 0)
                 return log_error_errno(r, "Failed to read container '%s': %m", name), EXIT_CMD_FAILED;

@@ -380,12 +380,9 @@ int verb_stats(int argc, char *argv[]) {
                 for (int i = optind; i < argc; i++) {
                         char *name = NULL;
 
-                        r = container_resolve(root_fd, argv[i], &name);
-                        if (r == -ENOENT)
-                                return log_error("No such container: %s", argv[i]), EXIT_CMD_FAILED;
+                        r = cli_resolve_container(root_fd, argv[i], &name);
                         if (r < 0)
-                                return log_error_errno(r, "Failed to look up container '%s': %m", argv[i]),
-                                       EXIT_CMD_FAILED;
+                                return EXIT_CMD_FAILED;
                         if (strv_consume(&names, name) < 0)
                                 return log_error_errno(-ENOMEM, "Out of memory"), EXIT_CMD_FAILED;
                 }

@@ -196,11 +196,9 @@ static int update_one(ImageStore *store, sd_bus *bus, const char *arg) {
         _cleanup_free_ char *name = NULL, *unit = NULL;
         int root_fd = image_store_root_fd(store), r;
 
-        r = container_resolve(root_fd, arg, &name);
-        if (r == -ENOENT)
-                return log_error("No such container: %s", arg), r;
+        r = cli_resolve_container(root_fd, arg, &name);
         if (r < 0)
-                return log_error_errno(r, "Failed to look up container '%s': %m", arg);
+                return r;
         r = container_load(root_fd, name, &c);
         if (r < 0)
                 return log_error_errno(r, "Failed to read the config of container '%s': %m", name);
@@ -214,8 +212,7 @@ static int update_one(ImageStore *store, sd_bus *bus, const char *arg) {
                 return log_error_errno(-ENOMEM, "Out of memory");
         r = set_properties(bus, unit, &c->resources, &error);
         if (r < 0)
-                return log_error("Failed to update container '%s': %s", name,
-                               error.message ?: strerror(-ERRNO_VALUE(r))),
+                return log_error("Failed to update container '%s': %s", name, bus_error_message(&error, r)),
                        r;
         r = container_save(root_fd, c);
         if (r < 0)

@@ -254,6 +254,10 @@ int bus_get_unit_active_state(sd_bus *bus, const char *unit, char ret[static 32]
         return 0;
 }
 
+const char *bus_error_message(const sd_bus_error *error, int r) {
+        return error && error->message ? error->message : strerror(-ERRNO_VALUE(r));
+}
+
 bool unit_state_is_running(const UnitState *s) {
         return streq(s->active_state, "active") || streq(s->active_state, "reloading") ||
                 streq(s->active_state, "deactivating") ||

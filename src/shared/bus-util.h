@@ -43,6 +43,9 @@ int bus_get_unit_state(sd_bus *bus, const char *unit, UnitState *ret, sd_bus_err
 int bus_get_loaded_unit_state(sd_bus *bus, const char *unit, UnitState *ret, sd_bus_error *error);
 
 /* True while the unit's process is alive: active/reloading/deactivating, or activating after start. */
+/* What to tell the user about a failed call: systemd's message, else the errno's. */
+const char *bus_error_message(const sd_bus_error *error, int r);
+
 bool unit_state_is_running(const UnitState *s);
 
 /* The main PID of a unit in one round trip, 0 when it runs nothing: what `berth exec` needs (berth-exec
