@@ -24,9 +24,26 @@ run_suite() {
         f=$(grep -c -E '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$dir/meson-logs/testlog.json" || true)
         s=$(grep -c '"result": "SKIP"' "$dir/meson-logs/testlog.json" || true)
         passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+        if [ "$f" != 0 ]; then
+                failures+="$(failure_report "$dir")"$'\n'
+        fi
 }
 
-status=0 passed=0 failed=0 skipped=0
+# Names and output tails of the failed tests of one build, so that the end of the log (which is what
+# CI keeps) says what broke without scrolling back through both suites.
+failure_report() {
+        python3 - "$1/meson-logs/testlog.json" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if t.get("result") in ("FAIL", "TIMEOUT", "ERROR", "UNEXPECTEDPASS"):
+        out = (t.get("stdout") or "").splitlines()
+        print(f"--- {sys.argv[1].split('/')[0]}: {t['name']}: {t['result']} (last {min(len(out), 40)} lines)")
+        print("\n".join(out[-40:]))
+PY
+}
+
+status=0 passed=0 failed=0 skipped=0 failures=""
 
 echo "== gcc, --werror"
 CC=gcc run_suite build-gcc
@@ -34,5 +51,9 @@ CC=gcc run_suite build-gcc
 echo "== clang, ASan+UBSan, --werror"
 CC=clang run_suite build-clang-asan -Db_sanitize=address,undefined -Db_lundef=false
 
+if [ -n "$failures" ]; then
+        echo "== failed tests"
+        printf '%s' "$failures"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status
