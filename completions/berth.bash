@@ -70,6 +70,10 @@ _berth() {
                 COMPREPLY=($(compgen -W "auto host" -- "$cur"))
                 return
                 ;;
+        --health-on-failure)
+                COMPREPLY=($(compgen -W "none kill restart stop" -- "$cur"))
+                return
+                ;;
         -s | --signal | --stop-signal)
                 COMPREPLY=($(compgen -W "SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2" -- "$cur"))
                 return

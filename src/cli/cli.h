@@ -63,6 +63,7 @@ void cli_print_table(char ***rows, size_t n_rows, size_t n_cols);
 /* container verbs */
 int verb_create(int argc, char *argv[]);
 int verb_exec(int argc, char *argv[]);
+int verb_healthcheck(int argc, char *argv[]);
 int verb_run(int argc, char *argv[]);
 int verb_start(int argc, char *argv[]);
 int verb_stop(int argc, char *argv[]);

@@ -42,6 +42,15 @@ int container_info_load(sd_bus *bus, int root_fd, const char *name, ContainerInf
                 }
         }
 
+        if (healthcheck_enabled(&i.container->healthcheck)) {
+                r = health_state_load(root_fd, name, i.state.started_at, &i.health);
+                if (r < 0) {
+                        container_info_done(&i);
+                        return r;
+                }
+                i.has_health = true;
+        }
+
         i.restarting = streq(i.unit.sub_state, "auto-restart") ||
                 (streq(i.unit.active_state, "activating") && i.unit.main_pid == 0 && i.unit.n_restarts > 0);
         i.running = !i.restarting && unit_state_is_running(&i.unit);
@@ -60,7 +69,12 @@ int container_info_load(sd_bus *bus, int root_fd, const char *name, ContainerInf
 void container_info_done(ContainerInfo *i) {
         container_free(i->container);
         container_state_done(&i->state);
+        health_state_done(&i->health);
         *i = (ContainerInfo){};
+}
+
+const char *container_info_health(const ContainerInfo *i) {
+        return i->has_health ? health_status_to_string(i->health.status) : "none";
 }
 
 void container_info_status_text(const ContainerInfo *i, char *buf, size_t size) {
@@ -71,7 +85,12 @@ void container_info_status_text(const ContainerInfo *i, char *buf, size_t size) 
                 t = i->unit.exec_main_start_usec > 0 ? (long long) (i->unit.exec_main_start_usec / 1000000)
                                                      : rfc3339_to_seconds(i->state.started_at);
                 format_duration_docker(d, sizeof(d), now - t);
-                snprintf(buf, size, "Up %s", d);
+                snprintf(buf, size, "Up %s%s%s%s", d, i->has_health ? " (" : "",
+                        !i->has_health ? ""
+                                : i->health.status == HEALTH_STARTING
+                                ? "health: starting"
+                                : health_status_to_string(i->health.status),
+                        i->has_health ? ")" : "");
         } else if (i->restarting) {
                 format_relative_docker(d, sizeof(d), now - rfc3339_to_seconds(i->state.finished_at));
                 snprintf(buf, size, "Restarting (%lld) %s", (long long) i->state.exit_code, d);

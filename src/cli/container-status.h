@@ -17,12 +17,17 @@ typedef struct ContainerInfo {
         const char *status; /* Docker's State.Status: created, running, restarting, exited */
         bool running;
         bool restarting;
+        bool has_health; /* the container has a health check: health is its record for this run */
+        HealthState health;
 } ContainerInfo;
 
 int container_info_load(sd_bus *bus, int root_fd, const char *name, ContainerInfo *ret);
 void container_info_done(ContainerInfo *i);
 
-/* Docker's STATUS column: "Up 5 minutes", "Exited (0) 2 minutes ago", "Created", "Restarting (1) …". */
+/* Docker's health filter value: starting, healthy, unhealthy, or none (no health check). */
+const char *container_info_health(const ContainerInfo *i);
+
+/* Docker's STATUS column: "Up 5 minutes (healthy)", "Exited (0) 2 minutes ago", "Created", "Restarting (1) …". */
 void container_info_status_text(const ContainerInfo *i, char *buf, size_t size);
 
 /* Seconds since the epoch of an RFC 3339 timestamp ("2026-11-28T01:52:04.123456789Z"), 0 if unparsable. */

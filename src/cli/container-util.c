@@ -1018,6 +1018,30 @@ int container_ports_refresh(sd_bus *bus, const Container *c, sd_bus_error *error
         return 0;
 }
 
+int container_health_units_refresh(sd_bus *bus, const Container *c, sd_bus_error *error) {
+        static const char *const suffixes[] = { ".timer", ".service" };
+        int r;
+
+        if (!healthcheck_enabled(&c->healthcheck))
+                return 0;
+        for (size_t k = 0; k < ELEMENTSOF(suffixes); k++) {
+                _cleanup_free_ char *u = container_health_unit_name(c->name, suffixes[k]);
+                if (!u)
+                        return -ENOMEM;
+                r = container_unit_refresh(bus, u, NULL, error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void container_health_units_reset_failed(sd_bus *bus, const char *name) {
+        _cleanup_free_ char *u = container_health_unit_name(name, ".service");
+
+        if (u)
+                (void) bus_reset_failed_unit(bus, u, NULL);
+}
+
 void container_ports_reset_failed(sd_bus *bus, const Container *c) {
         static const char *const suffixes[] = { ".socket", ".service" };
 

@@ -112,6 +112,11 @@ int container_unit_start(sd_bus *bus, const char *unit, sd_bus_error *error);
  * many seconds; < 0 leaves it to the unit's TimeoutStopSec=. force: SIGKILL right away (rm -f). */
 int container_unit_stop(sd_bus *bus, const char *unit, int64_t timeout_sec, bool force, sd_bus_error *error);
 
+/* container_unit_refresh() for the container's health check timer and service, if it has a check. */
+int container_health_units_refresh(sd_bus *bus, const Container *c, sd_bus_error *error);
+/* Lets systemd forget a failed health check run (a timed-out one) of a removed container. */
+void container_health_units_reset_failed(sd_bus *bus, const char *name);
+
 /* container_unit_refresh() for every socket and proxy unit of the container's published ports. */
 int container_ports_refresh(sd_bus *bus, const Container *c, sd_bus_error *error);
 

@@ -22,6 +22,7 @@
 #include "container-unit.h"
 #include "container-util.h"
 #include "create-confine.h"
+#include "create-health.h"
 #include "run-stdio.h"
 #include "fd-util.h"
 #include "fileio.h"
@@ -83,6 +84,7 @@ static void args_free(void) {
         arg_port_specs = NULL;
         arg_n_ports = 0;
         confine_args_free();
+        health_args_free();
 }
 
 static void help(bool run) {
@@ -141,6 +143,7 @@ static void help(bool run) {
                "  -w, --workdir DIR            Working directory inside the container\n"
                "      --help                   Show this help\n");
         confine_help();
+        health_help();
         printf("\n"
                "Not supported yet: named volumes, --network bridge, -i without -t in the background.\n");
 }
@@ -296,7 +299,7 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                 { "workdir", required_argument, NULL, 'w' }, { "publish", required_argument, NULL, 'p' },   \
                 { "publish-all", no_argument, NULL, 'P' }, { "interactive", no_argument, NULL, 'i' },       \
                 { "tty", no_argument, NULL, 't' }, { "on-demand", no_argument, NULL, ARG_ON_DEMAND },       \
-                { "idle-stop", required_argument, NULL, ARG_IDLE_STOP }, CONFINE_OPTIONS, {                 \
+                { "idle-stop", required_argument, NULL, ARG_IDLE_STOP }, CONFINE_OPTIONS, HEALTH_OPTIONS, { \
                 "help", no_argument, NULL, ARG_HELP                                                         \
         }
         static const struct option run_options[] = {
@@ -514,7 +517,12 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                         arg_id = optarg;
                         break;
                 default:
-                        if ((c >= ARG_CONFINE_FIRST && c < _ARG_CONFINE_LAST) || c == 'm' || c == 'c') {
+                        if (c >= ARG_HEALTH_FIRST && c < _ARG_HEALTH_LAST) {
+                                r = health_parse_option(verb, c, optarg);
+                                if (r < 0)
+                                        return r;
+                        } else if ((c >= ARG_CONFINE_FIRST && c < _ARG_CONFINE_LAST) || c == 'm' ||
+                                c == 'c') {
                                 r = confine_parse_option(verb, c, optarg);
                                 if (r < 0)
                                         return r;
@@ -531,6 +539,9 @@ static int parse_argv(bool run, int argc, char *argv[]) {
                         "-p/--publish and -P/--publish-all can't be used with --network host: the container "
                         "uses the host's ports directly");
         r = confine_check(verb, arg_network);
+        if (r < 0)
+                return r;
+        r = health_check_args(verb);
         if (r < 0)
                 return r;
         if (arg_interactive && !arg_tty && (!run || arg_detach))
@@ -711,6 +722,9 @@ static int build_container(ImageRecord *img, const char *image_arg, char **cmd_a
                 }
         }
         r = confine_apply(c);
+        if (r < 0)
+                return r;
+        r = health_apply(c, cfg);
         if (r < 0)
                 return r;
         if (arg_n_ports > 0) {
@@ -1170,6 +1184,12 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
                         c->name, BERTH_UNIT_DIR);
                 goto finish;
         }
+        r = container_health_units_write(BERTH_UNIT_DIR, c, dropin_root);
+        if (r < 0) {
+                log_error_errno(r, "Failed to write the health check units of container '%s' in '%s': %m",
+                        c->name, BERTH_UNIT_DIR);
+                goto finish;
+        }
         if (c->restart_policy == RESTART_ALWAYS || c->restart_policy == RESTART_UNLESS_STOPPED) {
                 r = container_set_enabled(BERTH_UNIT_DIR, c->name, true);
                 if (r < 0) {
@@ -1188,8 +1208,10 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
                 goto finish;
         }
         r = container_ports_refresh(bus, c, &error);
+        if (r >= 0)
+                r = container_health_units_refresh(bus, c, &error);
         if (r < 0) {
-                log_error("Failed to make systemd load the port units of '%s': %s", c->name,
+                log_error("Failed to make systemd load the port or health check units of '%s': %s", c->name,
                         bus_error_message(&error, r));
                 goto finish;
         }
@@ -1356,6 +1378,7 @@ static int remove_container(sd_bus *bus, int root_fd, const char *name, const ch
         (void) bus_reset_failed_unit(bus, unit, NULL);
         if (container_load(root_fd, name, &c) >= 0)
                 container_ports_reset_failed(bus, c);
+        container_health_units_reset_failed(bus, name);
         r = container_files_remove(root_fd, BERTH_UNIT_DIR, name);
         if (r < 0)
                 return log_error_errno(r, "Failed to remove container '%s': %m", name);

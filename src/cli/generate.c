@@ -48,6 +48,40 @@ static void print_word(FILE *f, const char *s) {
         fputc('"', f);
 }
 
+static void print_health_duration(FILE *f, const char *key, int64_t ns) {
+        if (ns <= 0)
+                return;
+        if (ns % 1000000000 == 0)
+                fprintf(f, "%s=%" PRIi64 "s\n", key, ns / 1000000000);
+        else
+                fprintf(f, "%s=%" PRIi64 "ms\n", key, ns / 1000000);
+}
+
+/* HealthCmd= is what --health-cmd takes: a shell command, or Docker's JSON array for the exec form */
+static void print_health(FILE *f, const Healthcheck *h) {
+        if (!healthcheck_enabled(h))
+                return;
+        if (streq(h->test[0], "CMD-SHELL"))
+                fprintf(f, "HealthCmd=%s\n", h->test[1]);
+        else {
+                _cleanup_json_ struct json_object *a = json_object_new_array();
+                STRV_FOREACH(t, h->test)
+                        if (a)
+                                (void) json_array_add_string(a, *t);
+                fprintf(f, "HealthCmd=%s\n",
+                        a ? json_object_to_json_string_ext(a,
+                                    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+                          : "");
+        }
+        print_health_duration(f, "HealthInterval", h->interval_ns);
+        print_health_duration(f, "HealthTimeout", h->timeout_ns);
+        print_health_duration(f, "HealthStartPeriod", h->start_period_ns);
+        if (h->retries > 0)
+                fprintf(f, "HealthRetries=%" PRIi64 "\n", h->retries);
+        if (h->on_failure != HEALTH_ON_FAILURE_NONE)
+                fprintf(f, "HealthOnFailure=%s\n", health_on_failure_to_string(h->on_failure));
+}
+
 static void print_words(FILE *f, const char *key, char *const *words) {
         fprintf(f, "%s=", key);
         STRV_FOREACH(w, words) {
@@ -181,6 +215,7 @@ static int print_file(FILE *f, const Container *c, const ImageRecord *img) {
                 fprintf(f, "Init=yes\n");
         if (c->sd_notify != SD_NOTIFY_STARTED)
                 fprintf(f, "SdNotify=%s\n", sd_notify_mode_to_string(c->sd_notify));
+        print_health(f, &c->healthcheck);
         if (c->read_only)
                 fprintf(f, "ReadOnly=yes\n");
         if (c->privileged)

@@ -93,6 +93,10 @@ static int container_object(ImageStore *store, const ContainerInfo *i, struct js
                 r = json_add_int64(state, "ExitCode", i->running ? 0 : i->state.exit_code);
         if (r >= 0)
                 r = json_add_string(state, "Error", i->state.error ?: "");
+        if (r >= 0 && i->has_health) {
+                struct json_object *h = health_state_to_json(&i->health);
+                r = h ? json_add(state, "Health", h) : -ENOMEM;
+        }
         if (r >= 0)
                 r = json_add_string(state, "StartedAt", i->state.started_at ?: started);
         if (r >= 0)

@@ -15,6 +15,7 @@ static const Verb verbs[] = {
         { "create", "Create a new container", verb_create },
         { "exec", "Run a command in a running container", verb_exec },
         { "generate", "Print a .container file that declares a container", verb_generate },
+        { "healthcheck", "Run a container's health check now (healthcheck run NAME)", verb_healthcheck },
         { "image", "Manage images (ls, rm, tag, inspect, import, load, save, pull, push)", verb_image },
         { "images", "List images", verb_images },
         { "import", "Import a root filesystem tarball as an image", verb_import },

@@ -35,7 +35,9 @@ static void help(void) {
                "  -a, --all             Show all containers, not only running ones\n"
                "  -f, --filter FILTER   Filter: name=NAME, id=ID, "
                "status=created|running|restarting|exited,\n"
-               "                        label=KEY or label=KEY=VALUE (repeatable; all must match)\n"
+               "                        label=KEY or label=KEY=VALUE,\n"
+               "                        health=starting|healthy|unhealthy|none (repeatable; all must "
+               "match)\n"
                "      --format FORMAT   'table' (default), 'json' (one object per line) or a template\n"
                "                        such as '{{.Names}} {{.Status}}'\n"
                "  -n, --last N          Show the N most recently created containers (implies -a)\n"
@@ -68,13 +70,14 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_all = true;
                         break;
                 case 'f': {
-                        static const char *const keys[] = { "name=", "id=", "status=", "label=" };
+                        static const char *const keys[] = { "name=", "id=", "status=", "label=", "health=" };
                         bool ok = false;
                         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
                                 ok = ok || (startswith(optarg, keys[i]) && optarg[strlen(keys[i])]);
                         if (!ok)
                                 return -cli_usage_error("ps",
-                                        "invalid filter '%s': use name=, id=, status= or label=", optarg);
+                                        "invalid filter '%s': use name=, id=, status=, label= or health=",
+                                        optarg);
                         if (startswith(optarg, "status=")) {
                                 static const char *const st[] = { "created", "running", "restarting",
                                         "exited" };
@@ -87,6 +90,14 @@ static int parse_argv(int argc, char *argv[]) {
                                                 "restarting, exited",
                                                 optarg);
                         }
+                        if (startswith(optarg, "health=") && !streq(optarg, "health=starting") &&
+                                !streq(optarg, "health=healthy") && !streq(optarg, "health=unhealthy") &&
+                                !streq(optarg, "health=none"))
+                                return -cli_usage_error("ps",
+                                        "invalid filter '%s': health is one of starting, healthy, "
+                                        "unhealthy, "
+                                        "none",
+                                        optarg);
                         if (strv_extend(&arg_filters, optarg) < 0)
                                 return -EXIT_CMD_FAILED;
                         break;
@@ -138,6 +149,9 @@ static bool filter_match(const ContainerInfo *i) {
                                 return false;
                 } else if ((v = startswith(*f, "status="))) {
                         if (!streq(i->status, v))
+                                return false;
+                } else if ((v = startswith(*f, "health="))) {
+                        if (!streq(container_info_health(i), v))
                                 return false;
                 } else if ((v = startswith(*f, "label="))) {
                         bool found = false;

@@ -16,6 +16,7 @@
 #include "reference.h"
 #include "string-util.h"
 #include "strv.h"
+#include "time-util.h"
 
 /* --- words and quoting ------------------------------------------------------------------------------------ */
 
@@ -359,6 +360,36 @@ static const char *check_sd_notify(const char *v) {
         return sd_notify_mode_from_string(v) < 0 ? "use started, container or ignore" : NULL;
 }
 
+static const char *check_health_cmd(const char *v) {
+        return isempty(v) ? "give a command" : NULL;
+}
+
+/* a health check duration in ns: 0 (the default) or 1 ms to a year */
+static int parse_health_duration(const char *v, int64_t *ret) {
+        uint64_t usec;
+
+        if (parse_go_duration(v, &usec) < 0 ||
+                (usec != 0 && (usec < 1000 || usec > (uint64_t) HEALTH_DURATION_MAX_NS / 1000)))
+                return -EINVAL;
+        if (ret)
+                *ret = (int64_t) usec * 1000;
+        return 0;
+}
+
+static const char *check_health_duration(const char *v) {
+        return parse_health_duration(v, NULL) < 0 ? "use a duration from 1ms to a year, such as 10s or 5m"
+                                                  : NULL;
+}
+
+static const char *check_health_retries(const char *v) {
+        return parse_int(v, 0, 1000000, NULL) < 0 ? "use a number from 1 to 1000000 (0: the default, 3)"
+                                                  : NULL;
+}
+
+static const char *check_health_on_failure(const char *v) {
+        return health_on_failure_from_string(v) < 0 ? "use none, kill, restart or stop" : NULL;
+}
+
 static const char *check_pull_timeout(const char *v) {
         return parse_int(v, 1, 86400, NULL) < 0 ? "use a number of seconds from 1 to 86400" : NULL;
 }
@@ -412,6 +443,12 @@ typedef enum KeyId {
         KEY_BLKIO_WEIGHT,
         KEY_USERNS,
         KEY_SD_NOTIFY,
+        KEY_HEALTH_CMD,
+        KEY_HEALTH_INTERVAL,
+        KEY_HEALTH_TIMEOUT,
+        KEY_HEALTH_START_PERIOD,
+        KEY_HEALTH_RETRIES,
+        KEY_HEALTH_ON_FAILURE,
         KEY_PULL_TIMEOUT,
         _KEY_MAX,
 } KeyId;
@@ -468,6 +505,17 @@ static const ContainerKey container_keys[_KEY_MAX] = {
         [KEY_BLKIO_WEIGHT] = { "BlkioWeight", "--blkio-weight", NULL, KIND_STRING, check_blkio_weight },
         [KEY_USERNS] = { "UserNS", "--userns", NULL, KIND_STRING, check_userns },
         [KEY_SD_NOTIFY] = { "SdNotify", "--sdnotify", NULL, KIND_STRING, check_sd_notify },
+        [KEY_HEALTH_CMD] = { "HealthCmd", "--health-cmd", NULL, KIND_STRING, check_health_cmd },
+        [KEY_HEALTH_INTERVAL] = { "HealthInterval", "--health-interval", NULL, KIND_STRING,
+                check_health_duration },
+        [KEY_HEALTH_TIMEOUT] = { "HealthTimeout", "--health-timeout", NULL, KIND_STRING,
+                check_health_duration },
+        [KEY_HEALTH_START_PERIOD] = { "HealthStartPeriod", "--health-start-period", NULL, KIND_STRING,
+                check_health_duration },
+        [KEY_HEALTH_RETRIES] = { "HealthRetries", "--health-retries", NULL, KIND_STRING,
+                check_health_retries },
+        [KEY_HEALTH_ON_FAILURE] = { "HealthOnFailure", "--health-on-failure", NULL, KIND_STRING,
+                check_health_on_failure },
         [KEY_PULL_TIMEOUT] = { "PullTimeout", NULL, NULL, KIND_STRING, check_pull_timeout },
 };
 
@@ -980,6 +1028,22 @@ static int build_container(Parser *p, ContainerFile *f, const char *name, const 
         if ((v = last(p, KEY_BLKIO_WEIGHT)) && parse_int(v, 10, 1000, &c->resources.blkio_weight) < 0)
                 return -EINVAL;
 
+        /* the health check comes from the file only: the units that run it are generated here, before the
+         * image is there to read a HEALTHCHECK from (build_create_args() passes --no-healthcheck then) */
+        if ((v = last(p, KEY_HEALTH_CMD))) {
+                if (strv_extend(&c->healthcheck.test, "CMD-SHELL") < 0 ||
+                        strv_extend(&c->healthcheck.test, v) < 0)
+                        return -ENOMEM;
+                if (((v = last(p, KEY_HEALTH_INTERVAL)) &&
+                            parse_health_duration(v, &c->healthcheck.interval_ns) < 0) ||
+                        ((v = last(p, KEY_HEALTH_TIMEOUT)) &&
+                                parse_health_duration(v, &c->healthcheck.timeout_ns) < 0))
+                        return -EINVAL;
+        } else
+                for (KeyId k = KEY_HEALTH_INTERVAL; k <= KEY_HEALTH_ON_FAILURE; k++)
+                        if (p->values[k])
+                                return fail(p, p->lines[k], "%s= needs HealthCmd=", container_keys[k].name);
+
         f->container = TAKE_PTR(c);
         return 0;
 }
@@ -1000,6 +1064,8 @@ static int build_create_args(Parser *p, ContainerFile *f) {
                                                          : strjoin(k->flag, "=", k->prefix ?: "", *v)) < 0)
                                 return -ENOMEM;
         }
+        if (!last(p, KEY_HEALTH_CMD) && strv_extend(&a, "--no-healthcheck") < 0)
+                return -ENOMEM;
         if (strv_extend(&a, last(p, KEY_IMAGE)) < 0)
                 return -ENOMEM;
         STRV_FOREACH(v, p->values[KEY_EXEC])
@@ -1281,6 +1347,17 @@ int container_file_render(const ContainerFile *f, const char *berth, GeneratedFi
                         strjoin(header, skip_header(sock)), NULL);
                 if (r >= 0)
                         r = files_add(&l, container_port_unit_name(f->container->name, b, ".service"),
+                                strjoin(header, skip_header(svc)), NULL);
+        }
+        if (r >= 0 && healthcheck_enabled(&f->container->healthcheck)) {
+                _cleanup_free_ char *timer = NULL, *svc = NULL;
+
+                r = container_health_units_render(f->container, /* root= */ NULL, &timer, &svc);
+                if (r >= 0)
+                        r = files_add(&l, container_health_unit_name(f->container->name, ".timer"),
+                                strjoin(header, skip_header(timer)), NULL);
+                if (r >= 0)
+                        r = files_add(&l, container_health_unit_name(f->container->name, ".service"),
                                 strjoin(header, skip_header(svc)), NULL);
         }
         /* [Install] pulls in the container's unit, as `systemctl enable` would: the handle would stay

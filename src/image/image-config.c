@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "string-util.h"
 #include "strv.h"
+#include "time-util.h"
 
 const char *image_config_host_arch(void) {
         static const struct {
@@ -196,6 +197,82 @@ static bool valid_port(const char *w) {
         return *end == 0 || streq(end, "/tcp") || streq(end, "/udp") || streq(end, "/sctp");
 }
 
+/* HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D] [--retries=N] CMD command | NONE */
+static int apply_healthcheck(struct json_object *config, const char *args, const char **reterr) {
+        _cleanup_json_ struct json_object *hc = json_object_new_object(), *test = NULL;
+        const char *p = args;
+        int r = 0;
+
+        if (!hc)
+                return -ENOMEM;
+        while (startswith(p, "--")) {
+                static const char *const keys[] = { "interval", "timeout", "start-period", "retries" };
+                static const char *const fields[] = { "Interval", "Timeout", "StartPeriod", "Retries" };
+                size_t n = strcspn(p, " \t"), k;
+                _cleanup_free_ char *opt = strndup(p + 2, n - 2);
+                char *eq = opt ? strchr(opt, '=') : NULL, *end;
+                uint64_t v = 0;
+
+                if (!opt)
+                        return -ENOMEM;
+                if (eq)
+                        *eq = 0;
+                for (k = 0; eq && k < ELEMENTSOF(keys); k++)
+                        if (streq(opt, keys[k]))
+                                break;
+                if (!eq || k == ELEMENTSOF(keys)) {
+                        *reterr = "HEALTHCHECK options are --interval=, --timeout=, --start-period= and "
+                                  "--retries=";
+                        return -EINVAL;
+                }
+                if (k == 3) {
+                        errno = 0;
+                        v = strtoull(eq + 1, &end, 10);
+                        r = errno || end == eq + 1 || *end || v > 1000000 ? -EINVAL : 0;
+                } else {
+                        r = parse_go_duration(eq + 1, &v);
+                        v *= 1000; /* nanoseconds */
+                        if (r >= 0 && v > 0 && (v < 1000000 || v > 366ULL * 24 * 3600 * 1000000000ULL))
+                                r = -EINVAL;
+                }
+                if (r < 0) {
+                        *reterr = "HEALTHCHECK: --retries= takes a number, the others a duration (30s, 1m)";
+                        return -EINVAL;
+                }
+                r = json_add_int64(hc, fields[k], (int64_t) v);
+                if (r < 0)
+                        return r;
+                p = skip_blank(p + n);
+        }
+        if (streq(p, "NONE") || streq(p, "none")) {
+                test = json_object_new_array();
+                r = test ? json_array_add_string(test, "NONE") : -ENOMEM;
+        } else if (strncasecmp(p, "CMD", 3) == 0 && (p[3] == ' ' || p[3] == '\t')) {
+                const char *cmd = skip_blank(p + 3);
+                struct json_object *exec = parse_exec_form(cmd);
+
+                test = json_object_new_array();
+                r = test ? json_array_add_string(test, exec ? "CMD" : "CMD-SHELL") : -ENOMEM;
+                for (size_t i = 0; r >= 0 && exec && i < json_object_array_length(exec); i++)
+                        r = json_array_add_string(test,
+                                json_object_get_string(json_object_array_get_idx(exec, i)));
+                if (r >= 0 && !exec)
+                        r = *cmd ? json_array_add_string(test, cmd) : -EINVAL;
+                if (r >= 0 && exec && json_object_array_length(exec) == 0)
+                        r = -EINVAL;
+                json_object_put(exec);
+        } else
+                r = -EINVAL;
+        if (r == -EINVAL)
+                *reterr = "HEALTHCHECK takes [OPTIONS] CMD COMMAND, or NONE";
+        if (r < 0)
+                return r;
+        r = json_add(hc, "Test", TAKE_PTR(test));
+        if (r < 0)
+                return r;
+        return set_key(config, "Healthcheck", TAKE_PTR(hc));
+}
+
 int image_config_apply_change(struct json_object *config, const char *instruction, const char **reterr) {
         const char *p = skip_blank(instruction), *args;
         char kw[16];
@@ -239,6 +316,8 @@ int image_config_apply_change(struct json_object *config, const char *instructio
                 return set_key(config, "User", json_object_new_string(args));
         if (streq(kw, "STOPSIGNAL"))
                 return set_key(config, "StopSignal", json_object_new_string(args));
+        if (streq(kw, "HEALTHCHECK"))
+                return apply_healthcheck(config, args, reterr);
         if (streq(kw, "EXPOSE") || streq(kw, "VOLUME") || streq(kw, "LABEL")) {
                 _cleanup_strv_free_ char **words = NULL;
                 struct json_object *target, *jv = NULL;
@@ -299,9 +378,9 @@ int image_config_apply_change(struct json_object *config, const char *instructio
                 }
                 return 0;
         }
-        *reterr =
-                "unsupported instruction; --change accepts CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, "
-                "USER, VOLUME and WORKDIR";
+        *reterr = "unsupported instruction; --change accepts CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, "
+                  "LABEL, "
+                  "STOPSIGNAL, USER, VOLUME and WORKDIR";
         return -EINVAL;
 }
 

@@ -141,6 +141,14 @@ int container_dropin_render(const Container *c, const char *root, char **ret) {
                 }
                 fprintf(f, "Wants=%s\n", u);
         }
+        if (healthcheck_enabled(&c->healthcheck)) {
+                _cleanup_free_ char *u = container_health_unit_name(c->name, ".timer");
+                if (!u) {
+                        fclose(f);
+                        return -ENOMEM;
+                }
+                fprintf(f, "Wants=%s\n", u);
+        }
         if (c->restart_policy == RESTART_ON_FAILURE && c->restart_max > 0)
                 /* Docker's MaximumRetryCount: N restarts, i.e. N+1 starts, never counting down */
                 fprintf(f, "StartLimitIntervalSec=infinity\nStartLimitBurst=%lld\n",
@@ -391,6 +399,109 @@ int container_port_units_remove(const char *unit_dir, const char *name) {
         return remove_port_files(unit_dir, prefix);
 }
 
+char *container_health_unit_name(const char *name, const char *suffix) {
+        return strjoin("berth-health@", name, suffix);
+}
+
+int container_health_units_render(const Container *c, const char *root, char **ret_timer,
+        char **ret_service) {
+        _cleanup_free_ char *timer = NULL, *svc = NULL, *unit = NULL, *env = NULL;
+        /* microseconds, as systemd counts */
+        unsigned long long interval = (unsigned long long) healthcheck_interval_ns(&c->healthcheck) / 1000,
+                           timeout = (unsigned long long) healthcheck_timeout_ns(&c->healthcheck) / 1000;
+
+        if (!healthcheck_enabled(&c->healthcheck))
+                return -EINVAL;
+        unit = container_unit_name(c->name);
+        if (!unit)
+                return -ENOMEM;
+        if (root) {
+                _cleanup_free_ char *rootesc = NULL;
+                if (!safe_field_value(root))
+                        return -EINVAL;
+                rootesc = escape_specifiers(root);
+                env = rootesc ? strjoin("Environment=BERTH_ROOT=", rootesc, "\n") : NULL;
+        } else
+                env = strdup("");
+        if (!env)
+                return -ENOMEM;
+        /* Bound to the container: it runs while the container runs. DefaultDependencies=no, as for the port
+         * sockets: the default Before=timers.target would form a cycle with After=berth@NAME.service. The
+         * first check comes one interval after the start, as Docker's. */
+        timer = asprintf_safe("# Written by berth for container %s (%.12s); `berth rm` deletes it.\n"
+                              "[Unit]\n"
+                              "Description=berth health checks of container %s\n"
+                              "Documentation=man:berth(1)\n"
+                              "DefaultDependencies=no\n"
+                              "BindsTo=%s\n"
+                              "After=%s\n"
+                              "Conflicts=shutdown.target\n"
+                              "Before=shutdown.target\n"
+                              "\n"
+                              "[Timer]\n"
+                              "OnActiveSec=%lluus\n"
+                              "OnUnitActiveSec=%lluus\n"
+                              "AccuracySec=1ms\n",
+                c->name, c->id, c->name, unit, unit, interval, interval);
+        /* `berth healthcheck run` exits 1 for "unhealthy": a result, not a failure of this unit. It enforces
+         * the check's timeout itself; systemd's is a backstop. */
+        svc = asprintf_safe("# Written by berth for container %s (%.12s); `berth rm` deletes it.\n"
+                            "[Unit]\n"
+                            "Description=berth health check of container %s\n"
+                            "Documentation=man:berth(1)\n"
+                            "\n"
+                            "[Service]\n"
+                            "Type=oneshot\n"
+                            "%s"
+                            "ExecStart=" BERTH_BINDIR "/berth healthcheck run --from-timer %s\n"
+                            "SuccessExitStatus=1\n"
+                            "TimeoutStartSec=%lluus\n",
+                c->name, c->id, c->name, env, c->name, timeout + 30 * 1000000ULL);
+        if (!timer || !svc)
+                return -ENOMEM;
+        *ret_timer = TAKE_PTR(timer);
+        *ret_service = TAKE_PTR(svc);
+        return 0;
+}
+
+int container_health_units_write(const char *unit_dir, const Container *c, const char *root) {
+        _cleanup_free_ char *timer = NULL, *svc = NULL, *timer_name = NULL, *svc_name = NULL;
+        _cleanup_close_ int dfd = -EBADF;
+        int r;
+
+        if (!healthcheck_enabled(&c->healthcheck))
+                return 0;
+        r = container_health_units_render(c, root, &timer, &svc);
+        if (r < 0)
+                return r;
+        timer_name = container_health_unit_name(c->name, ".timer");
+        svc_name = container_health_unit_name(c->name, ".service");
+        if (!timer_name || !svc_name)
+                return -ENOMEM;
+        if (mkdir(unit_dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        dfd = open(unit_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        r = write_file_atomic_at(dfd, svc_name, svc, strlen(svc), 0644);
+        if (r < 0)
+                return r;
+        return write_file_atomic_at(dfd, timer_name, timer, strlen(timer), 0644);
+}
+
+int container_health_units_remove(const char *unit_dir, const char *name) {
+        static const char *const suffixes[] = { ".timer", ".service" };
+
+        for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+                _cleanup_free_ char *p = strjoin(unit_dir, "/berth-health@", name, suffixes[i]);
+                if (!p)
+                        return -ENOMEM;
+                if (unlink(p) < 0 && errno != ENOENT)
+                        return -errno;
+        }
+        return 0;
+}
+
 static char *dropin_dir(const char *unit_dir, const char *name) {
         return strjoin(unit_dir, "/berth@", name, ".service.d");
 }
@@ -467,6 +578,9 @@ int container_files_remove(int root_fd, const char *unit_dir, const char *name) 
         if (r < 0)
                 return r;
         r = container_port_units_remove(unit_dir, name);
+        if (r < 0)
+                return r;
+        r = container_health_units_remove(unit_dir, name);
         if (r < 0)
                 return r;
         r = rm_rf_at(AT_FDCWD, dir);

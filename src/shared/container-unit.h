@@ -54,6 +54,16 @@ int container_port_units_write(const char *unit_dir, const Container *c);
  * ones are fine. */
 int container_port_units_remove(const char *unit_dir, const char *name);
 
+/* Health checks: UNIT_DIR/berth-health@NAME.timer, bound to the container (the drop-in Wants= it), fires
+ * every interval and starts UNIT_DIR/berth-health@NAME.service, a oneshot `berth healthcheck run
+ * --from-timer NAME`. Only for containers with a health check; BERTH_ROOT as for the drop-in. */
+char *container_health_unit_name(const char *name, const char *suffix);
+int container_health_units_render(const Container *c, const char *root, char **ret_timer,
+        char **ret_service);
+int container_health_units_write(const char *unit_dir, const Container *c, const char *root);
+/* Removes both (missing ones are fine). */
+int container_health_units_remove(const char *unit_dir, const char *name);
+
 /* Deletes everything berth keeps for a stopped container: ROOT/containers/NAME (upper layer included), the
  * drop-in, the port units and the enablement link. Nothing is mounted on the host for a container, so this never needs an
  * unmount. The config is unpublished first (renamed into tmp/) so a crash midway never leaves a half

@@ -104,6 +104,7 @@ Container *container_free(Container *c) {
         free(c->hostname);
         strv_free(c->labels);
         free(c->stop_signal);
+        healthcheck_done(&c->healthcheck);
         for (size_t i = 0; i < c->n_mounts; i++) {
                 free(c->mounts[i].source);
                 free(c->mounts[i].target);
@@ -420,6 +421,13 @@ int container_to_json(const Container *c, char **ret) {
                 r = json_add_string(config, "StopSignal", c->stop_signal);
         if (r >= 0)
                 r = json_add_int64(config, "StopTimeout", c->stop_timeout);
+        if (r >= 0 && c->healthcheck.test) {
+                struct json_object *hc = healthcheck_to_json(&c->healthcheck);
+                r = hc ? json_add(config, "Healthcheck", hc) : -ENOMEM;
+        }
+        if (r >= 0 && c->healthcheck.on_failure != HEALTH_ON_FAILURE_NONE) /* Podman's name */
+                r = json_add_string(config, "HealthcheckOnFailureAction",
+                        health_on_failure_to_string(c->healthcheck.on_failure));
         if (r < 0)
                 return r;
         labels = json_add_new_object(config, "Labels");
@@ -828,6 +836,20 @@ int container_from_json(const char *text, size_t size, Container **ret, const ch
         if (!isempty(c->working_dir) && !path_is_safe_absolute(c->working_dir))
                 FAIL("Config.WorkingDir must be an absolute path without '..'");
         c->stop_timeout = json_get_int64(config, "StopTimeout", 10);
+        {
+                struct json_object *hc = member(config, "Healthcheck");
+                const char *action = json_get_string(config, "HealthcheckOnFailureAction");
+
+                if (hc && !json_object_is_type(hc, json_type_null)) {
+                        r = healthcheck_from_json(hc, &c->healthcheck, reterr_reason);
+                        if (r < 0)
+                                return r;
+                }
+                c->healthcheck.on_failure =
+                        action ? health_on_failure_from_string(action) : HEALTH_ON_FAILURE_NONE;
+                if (c->healthcheck.on_failure < 0)
+                        FAIL("Config.HealthcheckOnFailureAction must be none, kill, restart or stop");
+        }
         c->tty = get_bool(config, "Tty");
         c->open_stdin = get_bool(config, "OpenStdin");
         labels = member(config, "Labels");

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "health.h"
 #include "macro.h"
 
 /* A container's persistent description, ROOT/containers/NAME/config.json, written by `berth create/run` and
@@ -174,6 +175,7 @@ typedef struct Container {
         bool auto_remove; /* --rm */
         bool init; /* --init */
         SdNotifyMode sd_notify; /* --sdnotify */
+        Healthcheck healthcheck; /* --health-*, or the image's HEALTHCHECK */
         bool tty; /* -t: PID 1 gets a pty of the container's devpts, relayed by `berth run` */
         bool open_stdin; /* -i: PID 1 gets `berth run`'s stdin (and stdout, stderr) */
         ContainerMount *mounts;

@@ -28,6 +28,9 @@ check() {
 
 check run berth r
 check generate berth ge
+check healthcheck berth heal
+check --health-cmd berth run --health-c
+check restart berth run --health-on-failure re
 check --detach berth run --de
 check --publish berth run --pub
 check --net berth create --ne

@@ -120,8 +120,9 @@ TEST(parse) {
         ASSERT_EQ(strv_length(f->unit_lines), 1u);
         ASSERT_STREQ(f->unit_lines[0], "After=db.service");
         {
+                /* no HealthCmd=: the image's HEALTHCHECK is not used either */
                 const char *want[] = { "--name=other", "--publish=127.0.0.1:8081:81", "--stop-signal=quit",
-                        "busybox:1.36", "sh", "-c", "echo hi", NULL };
+                        "--no-healthcheck", "busybox:1.36", "sh", "-c", "echo hi", NULL };
                 ASSERT_EQ(strv_length(f->create_args), ELEMENTSOF(want) - 1);
                 for (size_t i = 0; want[i]; i++)
                         ASSERT_STREQ(f->create_args[i], want[i]);
