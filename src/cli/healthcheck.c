@@ -245,8 +245,11 @@ static int healthcheck_run(const char *arg) {
                                  "image with a HEALTHCHECK)",
                                name),
                        EXIT_USAGE;
+        /* a timer run that raced with the container's stop is no failure of the health unit */
         if (!info.running)
-                return log_error("Container %s is not running", name), EXIT_USAGE;
+                return log_full_errno(arg_from_timer ? LOG_INFO : LOG_ERR, 0, "Container %s is not running",
+                               name),
+                       arg_from_timer ? 0 : EXIT_USAGE;
 
         since_start = realtime_usec() - MIN(started_usec(&info), realtime_usec());
         /* the timer's first elapse after a restart of the container may come early (systemd counts its
@@ -271,8 +274,9 @@ static int healthcheck_run(const char *arg) {
         /* a result belongs to the run it was taken in: discard it if the container stopped or restarted */
         r = container_info_load(bus, image_store_root_fd(store), name, &after);
         if (r < 0 || !after.running || !streq_ptr(after.state.started_at, info.state.started_at))
-                return log_error("Container %s stopped during its health check, result discarded", name),
-                       EXIT_USAGE;
+                return log_full_errno(arg_from_timer ? LOG_INFO : LOG_ERR, 0,
+                               "Container %s stopped during its health check, result discarded", name),
+                       arg_from_timer ? 0 : EXIT_USAGE;
 
         /* one writer at a time: a timer run and one by hand */
         dir = strjoin("containers/", name);

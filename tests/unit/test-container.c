@@ -11,6 +11,8 @@
 #include "container.h"
 #include "fd-util.h"
 #include "fileio.h"
+#include "health.h"
+#include "json-util.h"
 #include "string-util.h"
 #include "strv.h"
 #include "tests.h"
@@ -447,6 +449,87 @@ TEST(store_files) {
         ASSERT_OK(rm_rf_at(AT_FDCWD, root));
 }
 
+static HealthResult result(int64_t exit_code) {
+        return (HealthResult){ .exit_code = exit_code, .output = strdup("out") };
+}
+
+TEST(health_rules) {
+        Healthcheck h = { .retries = 2 };
+        HealthState s = {};
+        HealthResult r;
+
+        /* in the start period, failures do not count until the first success */
+        r = result(1);
+        ASSERT_FALSE(health_state_record(&s, &h, true, &r));
+        ASSERT_EQ(s.status, HEALTH_STARTING);
+        ASSERT_EQ(s.failing_streak, 0);
+        r = result(0);
+        ASSERT_FALSE(health_state_record(&s, &h, true, &r));
+        ASSERT_EQ(s.status, HEALTH_HEALTHY);
+        r = result(1);
+        ASSERT_FALSE(health_state_record(&s, &h, true, &r));
+        ASSERT_EQ(s.failing_streak, 1);
+        ASSERT_EQ(s.status, HEALTH_HEALTHY);
+        /* retries failures in a row: unhealthy, reported once */
+        r = result(-1);
+        ASSERT_TRUE(health_state_record(&s, &h, false, &r));
+        ASSERT_EQ(s.status, HEALTH_UNHEALTHY);
+        r = result(1);
+        ASSERT_FALSE(health_state_record(&s, &h, false, &r));
+        ASSERT_EQ(s.failing_streak, 3);
+        /* the log keeps the last five, oldest first */
+        r = result(0);
+        ASSERT_FALSE(health_state_record(&s, &h, false, &r));
+        ASSERT_EQ(s.status, HEALTH_HEALTHY);
+        ASSERT_EQ(s.failing_streak, 0);
+        ASSERT_EQ(s.n_log, (size_t) HEALTH_LOG_MAX);
+        ASSERT_EQ(s.log[0].exit_code, 0);
+        ASSERT_EQ(s.log[HEALTH_LOG_MAX - 1].exit_code, 0);
+        ASSERT_EQ(s.log[HEALTH_LOG_MAX - 2].exit_code, 1);
+        health_state_done(&s);
+}
+
+TEST(healthcheck_json) {
+        static const char *const bad[] = {
+                "{\"Test\": [\"CMD-SHELL\"]}",
+                "{\"Test\": [\"CMD-SHELL\", \"a\", \"b\"]}",
+                "{\"Test\": [\"CMD\"]}",
+                "{\"Test\": [\"NONE\", \"x\"]}",
+                "{\"Test\": [\"SHELL\", \"x\"]}",
+                "{\"Test\": [1]}",
+                "{\"Test\": [\"CMD\", \"x\"], \"Interval\": 5}",
+                "{\"Test\": [\"CMD\", \"x\"], \"Retries\": -1}",
+                "[]",
+        };
+        _cleanup_json_ struct json_object *o = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        Healthcheck h = { .on_failure = HEALTH_ON_FAILURE_STOP };
+        const char *reason = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_json_ struct json_object *b = NULL;
+                ASSERT_OK(json_parse(bad[i], strlen(bad[i]), &b, NULL));
+                ASSERT_ERROR(healthcheck_from_json(b, &h, &reason), EBADMSG);
+                ASSERT_NOT_NULL(reason);
+        }
+        ASSERT_NULL(h.test);
+        {
+                const char *good = "{\"Test\": [\"CMD-SHELL\", \"true\"], \"Interval\": 2000000000}";
+                ASSERT_OK(json_parse(good, strlen(good), &o, NULL));
+        }
+        ASSERT_OK(healthcheck_from_json(o, &h, NULL));
+        ASSERT_TRUE(healthcheck_enabled(&h));
+        ASSERT_EQ(healthcheck_interval_ns(&h), 2000000000LL);
+        ASSERT_EQ(healthcheck_timeout_ns(&h), HEALTH_TIMEOUT_DEFAULT_NS);
+        ASSERT_EQ(healthcheck_retries(&h), HEALTH_RETRIES_DEFAULT);
+        ASSERT_EQ(h.on_failure, HEALTH_ON_FAILURE_STOP);
+        argv = healthcheck_argv(&h);
+        ASSERT_EQ(strv_length(argv), 3u);
+        ASSERT_STREQ(argv[0], "/bin/sh");
+        ASSERT_STREQ(argv[2], "true");
+        healthcheck_done(&h);
+}
+
 int main(void) {
         RUN(names);
         RUN(round_trip);
@@ -456,5 +539,7 @@ int main(void) {
         RUN(port_units);
         RUN(confinement);
         RUN(store_files);
+        RUN(health_rules);
+        RUN(healthcheck_json);
         return 0;
 }
