@@ -5,7 +5,8 @@
 # [Install] brings it back after a reboot of the test host (and at that boot the generator runs too);
 # stop/restart through the handle; an edited file replaces the container at the next start; a missing
 # image makes the start try `berth pull` and fail cleanly; an invalid file is reported with file and line
-# in the journal and gets no units; `berth generate` prints a file that generates an equivalent container.
+# in the journal and gets no units; `berth generate` prints a file that generates an equivalent container;
+# HealthCmd= gets a health check timer.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -210,6 +211,27 @@ expect 125 "invalid --sdnotify 'bogus'" run -d --name notready --sdnotify=bogus 
 expect 0 "ready2" rm -f ready2
 th_exec rm /etc/berth/containers/ready.container
 echo "PASS: --sdnotify=container (and SdNotify=): systemctl start and run -d wait for the container's READY=1"
+
+# --- HealthCmd=: the generated timer checks the declared container --------------------------------------------
+put checked.container <<'EOF'
+[Container]
+Image=berth-demo
+Exec=sleep 1000
+HealthCmd=test -d /www
+HealthInterval=1s
+HealthOnFailure=restart
+EOF
+th_exec systemctl daemon-reload
+th_exec systemctl start checked
+is_active berth-health@checked.timer
+healthy() { [[ $(th_exec berth inspect -f '{{.State.Health.Status}}' checked) == healthy ]]; }
+wait_for 15 healthy || assert_eq healthy "$(th_exec berth inspect -f '{{.State.Health.Status}}' checked)" "declared check"
+th_exec systemctl stop checked
+assert_eq "inactive" "$(th_exec systemctl is-active berth-health@checked.timer || true)" "the timer stops with it"
+th_exec rm /etc/berth/containers/checked.container
+th_exec systemctl daemon-reload
+expect 0 "checked" rm checked
+echo "PASS: HealthCmd= in a .container file: the generated timer runs the check"
 
 # --- the file goes away: units go, the stopped container stays until removed ------------------------------------
 th_exec systemctl stop web
