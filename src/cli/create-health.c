@@ -143,7 +143,11 @@ int health_parse_option(const char *verb, int c, const char *arg) {
         return 0;
 }
 
-int health_check_args(const char *verb) {
+int health_check_args(const char *verb, bool auto_remove) {
+        if (auto_remove && arg_on_failure == HEALTH_ON_FAILURE_RESTART)
+                return -cli_usage_error(verb,
+                        "conflicting options: --health-on-failure restart and --rm (a container that is "
+                        "removed when it stops can't be restarted)");
         if (arg_no_healthcheck && arg_health_given)
                 return -cli_usage_error(verb, "--no-healthcheck conflicts with --health-* options");
         if (arg_no_healthcheck && arg_on_failure != HEALTH_ON_FAILURE_NONE)

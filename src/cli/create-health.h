@@ -36,8 +36,8 @@ enum {
 /* Handles option c (one of the above). Returns 0, or a negative exit code after logging. */
 int health_parse_option(const char *verb, int c, const char *arg);
 
-/* Checks the options against each other. Returns 0 or a negative exit code after logging. */
-int health_check_args(const char *verb);
+/* Checks the options against each other and --rm. Returns 0 or a negative exit code after logging. */
+int health_check_args(const char *verb, bool auto_remove);
 
 /* Sets c's health check from the image config's "config" object (image_cfg, may be NULL) and the options:
  * the image's HEALTHCHECK, each field replaced by the option given for it, as Docker merges them. Returns 0

@@ -541,7 +541,7 @@ static int parse_argv(bool run, int argc, char *argv[]) {
         r = confine_check(verb, arg_network);
         if (r < 0)
                 return r;
-        r = health_check_args(verb);
+        r = health_check_args(verb, arg_rm);
         if (r < 0)
                 return r;
         if (arg_interactive && !arg_tty && (!run || arg_detach))

@@ -91,6 +91,7 @@ echo "PASS: --health-on-failure kill and stop; --health-timeout"
 expect 125 "invalid --health-interval 'soon'" run --health-cmd true --health-interval soon berth-demo true
 expect 125 "invalid --health-on-failure 'explode'" run --health-cmd true --health-on-failure explode berth-demo true
 expect 125 "--no-healthcheck conflicts with --health-* options" run --no-healthcheck --health-cmd true berth-demo true
+expect 125 "--health-on-failure restart and --rm" run -d --rm --health-cmd true --health-on-failure restart berth-demo true
 expect 125 "invalid --health-retries '-2'" create --health-cmd true --health-retries -2 berth-demo
 expect 125 "invalid --health-cmd" run --health-cmd '["CMD-SHELL"]' berth-demo true
 expect 125 "HEALTHCHECK takes [OPTIONS] CMD COMMAND, or NONE" import --change 'HEALTHCHECK sometimes' /root/demo.tar.gz x
