@@ -3,9 +3,11 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "string-util.h"
+#include "time-util.h"
 
 long long rfc3339_to_seconds(const char *s) {
         struct tm tm = {};
@@ -62,6 +64,15 @@ int container_info_load(sd_bus *bus, int root_fd, const char *name, ContainerInf
                 i.status = "exited";
         else
                 i.status = "created";
+        if (streq(i.status, "exited") && !i.state.finished_at && i.unit.exec_main_exit_usec > 0) {
+                /* a `run --rm` whose client was killed: nobody recorded the end, systemd still knows it */
+                char t[64];
+
+                format_rfc3339_nano(i.unit.exec_main_exit_usec, t, sizeof(t));
+                i.state.finished_at = strdup(t);
+                i.state.exit_code = i.unit.exec_main_code == CLD_EXITED ? i.unit.exec_main_status
+                                                                        : 128 + i.unit.exec_main_status;
+        }
         *ret = i;
         return 0;
 }
@@ -94,7 +105,9 @@ void container_info_status_text(const ContainerInfo *i, char *buf, size_t size) 
         } else if (i->restarting) {
                 format_relative_docker(d, sizeof(d), now - rfc3339_to_seconds(i->state.finished_at));
                 snprintf(buf, size, "Restarting (%lld) %s", (long long) i->state.exit_code, d);
-        } else if (streq(i->status, "exited")) {
+        } else if (streq(i->status, "exited") && !i->state.finished_at)
+                snprintf(buf, size, "Exited (%lld)", (long long) i->state.exit_code);
+        else if (streq(i->status, "exited")) {
                 format_relative_docker(d, sizeof(d), now - rfc3339_to_seconds(i->state.finished_at));
                 snprintf(buf, size, "Exited (%lld) %s", (long long) i->state.exit_code, d);
         } else

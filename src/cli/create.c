@@ -703,6 +703,7 @@ static int build_container(ImageRecord *img, const char *image_arg, char **cmd_a
         /* `run --rm` in the foreground removes the container itself after reading the exit code; in the
          * background berth-runtime's ExecStopPost= does it */
         c->auto_remove = arg_rm && arg_detach;
+        c->client_removes = arg_rm && !arg_detach;
 
         if (arg_n_mounts > 0) {
                 c->mounts = calloc(arg_n_mounts, sizeof(ContainerMount));
@@ -1371,17 +1372,20 @@ static int journal_open_for(const Container *c, const char *unit, sd_journal **r
         return 0;
 }
 
-static int remove_container(sd_bus *bus, int root_fd, const char *name, const char *unit) {
-        _cleanup_(container_freep) Container *c = NULL;
+/* `run --rm` in the foreground: the container is gone, and so go its units' failed states and files.
+ * Only the calls that have something to reset are made (each is a moment of PID 1's time). */
+static int remove_container(sd_bus *bus, int root_fd, const Container *c, const char *unit, bool failed) {
         int r;
 
-        (void) bus_reset_failed_unit(bus, unit, NULL);
-        if (container_load(root_fd, name, &c) >= 0)
+        if (failed)
+                (void) bus_reset_failed_unit(bus, unit, NULL);
+        if (c->n_ports > 0)
                 container_ports_reset_failed(bus, c);
-        container_health_units_reset_failed(bus, name);
-        r = container_files_remove(root_fd, BERTH_UNIT_DIR, name);
+        if (healthcheck_enabled(&c->healthcheck))
+                container_health_units_reset_failed(bus, c->name);
+        r = container_files_remove(root_fd, BERTH_UNIT_DIR, c->name);
         if (r < 0)
-                return log_error_errno(r, "Failed to remove container '%s': %m", name);
+                return log_error_errno(r, "Failed to remove container '%s': %m", c->name);
         return 0;
 }
 
@@ -1427,7 +1431,62 @@ static int report_start_failure(int root_fd, const Container *c, const char *uni
         return code;
 }
 
-static int watch_unit(sd_bus *bus, const char *unit, sd_bus_slot **ret_slot) {
+/* How the container's main process ended, as the unit's PropertiesChanged signals said: systemd may
+ * unload an inactive unit right away, and loading it again forgets the exit status. */
+typedef struct ExitWatch {
+        bool have_exit;
+        int32_t code; /* CLD_EXITED, CLD_KILLED, CLD_DUMPED */
+        int32_t status;
+        char active[32];
+} ExitWatch;
+
+static int on_unit_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        ExitWatch *w = userdata;
+        const char *iface;
+        int32_t code = -1, status = -1;
+        int r;
+
+        (void) ret_error;
+        r = sd_bus_message_read(m, "s", &iface);
+        if (r < 0)
+                return 0;
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return 0;
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                const char *name, *s;
+
+                if (sd_bus_message_read(m, "s", &name) < 0)
+                        return 0;
+                if (streq(iface, "org.freedesktop.systemd1.Service") &&
+                        (streq(name, "ExecMainCode") || streq(name, "ExecMainStatus"))) {
+                        int32_t v;
+
+                        if (sd_bus_message_read(m, "v", "i", &v) < 0)
+                                return 0;
+                        if (streq(name, "ExecMainCode"))
+                                code = v;
+                        else
+                                status = v;
+                } else if (streq(iface, "org.freedesktop.systemd1.Unit") && streq(name, "ActiveState")) {
+                        if (sd_bus_message_read(m, "v", "s", &s) < 0)
+                                return 0;
+                        snprintf(w->active, sizeof(w->active), "%s", s);
+                } else if (sd_bus_message_skip(m, "v") < 0)
+                        return 0;
+                if (sd_bus_message_exit_container(m) < 0)
+                        return 0;
+        }
+        /* code 0: the main process has not exited (yet) in this run */
+        if (code > 0 && status >= 0) {
+                w->have_exit = true;
+                w->code = code;
+                w->status = status;
+        }
+        return 0;
+}
+
+static int watch_unit(sd_bus *bus, const char *unit, ExitWatch *w, sd_bus_slot **ret_slot) {
         _cleanup_free_ char *path = NULL;
         int r;
 
@@ -1435,8 +1494,7 @@ static int watch_unit(sd_bus *bus, const char *unit, sd_bus_slot **ret_slot) {
         if (r < 0)
                 return r;
         return sd_bus_match_signal(bus, ret_slot, "org.freedesktop.systemd1", path,
-                "org.freedesktop.DBus.Properties", "PropertiesChanged", /* callback= */ NULL,
-                /* userdata= */ NULL);
+                "org.freedesktop.DBus.Properties", "PropertiesChanged", on_unit_changed, w);
 }
 
 /* Waits until the journal has new entries, systemd sent something about the unit, or timeout_ms passed.
@@ -1474,6 +1532,7 @@ int verb_run(int argc, char *argv[]) {
         _cleanup_(container_freep) Container *c = NULL;
         _cleanup_free_ char *unit = NULL;
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *unit_slot = NULL;
+        ExitWatch watch = {};
         int wait_ms = 2;
         sd_journal *j = NULL;
         struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term;
@@ -1545,6 +1604,11 @@ int verb_run(int argc, char *argv[]) {
                         goto finish;
                 }
         }
+        /* wake up on the unit's PropertiesChanged (PID 1 sends them to direct connections unconditionally,
+         * and bus_open_system() subscribed otherwise), not on a timer: a container that exits at once is
+         * noticed at once. Watched from before the start, so the main process' exit status is never
+         * missed. */
+        (void) watch_unit(bus, unit, &watch, &unit_slot);
         r = container_unit_start(bus, unit, &error);
         if (r < 0) {
                 ret = (log_error("Failed to start '%s': %s", unit, bus_error_message(&error, r)),
@@ -1558,7 +1622,7 @@ int verb_run(int argc, char *argv[]) {
                 if (container_start_error(root_fd, c->name, &msg, &code) >= 0 && msg) {
                         ret = report_start_failure(root_fd, c, unit);
                         if (arg_rm)
-                                (void) remove_container(bus, root_fd, c->name, unit);
+                                (void) remove_container(bus, root_fd, c, unit, true);
                         goto finish;
                 }
                 /* no setup error: the container ran (and exited early); show its output below */
@@ -1566,15 +1630,10 @@ int verb_run(int argc, char *argv[]) {
                 ret = start_ports(bus, c, unit);
                 if (ret != 0) {
                         if (arg_rm)
-                                (void) remove_container(bus, root_fd, c->name, unit);
+                                (void) remove_container(bus, root_fd, c, unit, true);
                         goto finish;
                 }
         }
-
-        /* wake up on the unit's PropertiesChanged (PID 1 sends them to direct connections unconditionally,
-         * and bus_open_system() subscribed otherwise), not on a timer: a container that exits at once is
-         * noticed at once */
-        (void) watch_unit(bus, unit, &unit_slot);
 
         for (;;) {
                 journal_drain(j);
@@ -1624,14 +1683,23 @@ int verb_run(int argc, char *argv[]) {
         journal_drain(j);
 
         sd_bus_error_free(&error);
-        r = bus_get_unit_state(bus, unit, &s, &error);
-        if (r < 0) {
-                ret = (log_error("Failed to get the state of '%s': %s", unit, bus_error_message(&error, r)),
-                        EXIT_CMD_FAILED);
-                goto finish;
+        if (watch.have_exit) {
+                /* no LoadUnit of an instance systemd may have unloaded already */
+                s.exec_main_code = watch.code;
+                s.exec_main_status = watch.status;
+                snprintf(s.active_state, sizeof(s.active_state), "%s", active);
+        } else {
+                r = bus_get_unit_state(bus, unit, &s, &error);
+                if (r < 0) {
+                        ret = (log_error("Failed to get the state of '%s': %s", unit,
+                                       bus_error_message(&error, r)),
+                                EXIT_CMD_FAILED);
+                        goto finish;
+                }
         }
         ret = container_exit_code(root_fd, c->name, &s);
-        if (arg_rm && remove_container(bus, root_fd, c->name, unit) < 0 && ret == 0)
+        if (arg_rm && remove_container(bus, root_fd, c, unit, streq(s.active_state, "failed")) < 0 &&
+                ret == 0)
                 ret = EXIT_CMD_FAILED;
 
 finish:

@@ -414,8 +414,18 @@ _noreturn_ void child_run(const ChildSpec *spec) {
         for (size_t i = 0; i < spec->n_lower; i++)
                 if (sys_move_mount(spec->lower_fds[i], AT_FDCWD, spec->lower_dirs[i]) < 0)
                         child_fail(spec, CHILD_STAGE_LOWER, -errno, i);
+        if (spec->overlay_volatile) {
+                /* no syncfs of the upper layer's file system when the container's mount namespace goes
+                 * away; Linux before 5.10 does not know the option (EINVAL) and gets the plain mount */
+                char opts[4096 + sizeof(",volatile")];
+
+                if ((size_t) snprintf(opts, sizeof(opts), "%s,volatile", spec->overlay) < sizeof(opts) &&
+                        mount("overlay", spec->rootfs, "overlay", 0, opts) >= 0)
+                        goto mounted;
+        }
         if (mount("overlay", spec->rootfs, "overlay", 0, spec->overlay) < 0)
                 child_fail(spec, CHILD_STAGE_OVERLAY, -errno, 0);
+mounted:
         rootfs_fd = open(spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfs_fd < 0)
                 child_fail(spec, CHILD_STAGE_ROOTFS, -errno, 0);

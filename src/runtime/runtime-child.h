@@ -88,6 +88,7 @@ typedef struct ChildSpec {
                               * into the host's mount namespace, where overlayfs refuses its upperdir */
         const char *rootfs; /* "containers/NAME/rootfs", below ROOT */
         const char *overlay; /* overlay mount options with paths relative to ROOT */
+        bool overlay_volatile; /* try "volatile" first: a --rm container's upper layer is never synced */
         const int *lower_fds; /* --userns=auto: idmapped clones of the layers (detached mounts) ... */
         char *const *lower_dirs; /* ... attached here (relative to ROOT) before the overlay is mounted */
         size_t n_lower;

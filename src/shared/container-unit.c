@@ -169,6 +169,10 @@ int container_dropin_render(const Container *c, const char *root, char **ret) {
         default:
                 fprintf(f, "Restart=no\n");
         }
+        if (c->client_removes)
+                /* `berth run --rm` in the foreground takes the exit code from systemd and removes the container
+                 * itself: no berth-runtime poststop to exec on the way out */
+                fprintf(f, "ExecStopPost=\n");
         if (!isempty(c->stop_signal))
                 fprintf(f, "KillSignal=%s\n", c->stop_signal);
         /* Docker: -1 waits for ever, 0 kills right after the stop signal; systemd reads 0 as "for ever" */
@@ -526,7 +530,7 @@ int container_dropin_write(const char *unit_dir, const Container *c, const char 
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (dfd < 0)
                 return -errno;
-        if (c->auto_remove) /* see container_save() */
+        if (c->auto_remove || c->client_removes) /* see container_save() */
                 return write_file_replace_at(dfd, "10-berth.conf", text, strlen(text), 0644);
         return write_file_atomic_at(dfd, "10-berth.conf", text, strlen(text), 0644);
 }

@@ -447,7 +447,10 @@ int container_to_json(const Container *c, char **ret) {
 
         r = json_add_string(host, "NetworkMode", network_mode_to_string(c->network_mode));
         if (r >= 0)
-                r = json_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
+                r = json_add(host, "AutoRemove",
+                        json_object_new_boolean(c->auto_remove || c->client_removes));
+        if (r >= 0 && c->client_removes)
+                r = json_add(host, "BerthClientRemoves", json_object_new_boolean(true));
         if (r >= 0)
                 r = json_add(host, "Init", json_object_new_boolean(c->init));
         /* berth's own: --on-demand, --idle-stop (seconds) */
@@ -879,7 +882,8 @@ int container_from_json(const char *text, size_t size, Container **ret, const ch
                 if (c->restart_max < 0)
                         FAIL("HostConfig.RestartPolicy.MaximumRetryCount is negative");
         }
-        c->auto_remove = get_bool(host, "AutoRemove");
+        c->client_removes = get_bool(host, "BerthClientRemoves");
+        c->auto_remove = get_bool(host, "AutoRemove") && !c->client_removes;
         c->init = get_bool(host, "Init");
         c->on_demand = get_bool(host, "OnDemand");
         c->idle_stop_sec = json_get_int64(host, "IdleStopTimeout", 0);
@@ -990,7 +994,7 @@ int container_save(int root_fd, const Container *c) {
         if (!path)
                 return -ENOMEM;
         /* a --rm container does not outlive its run, nor should it a power loss: no fsyncs on its start path */
-        if (c->auto_remove)
+        if (c->auto_remove || c->client_removes)
                 return write_file_replace_at(root_fd, path, text, strlen(text), 0600);
         return write_file_atomic_at(root_fd, path, text, strlen(text), 0600);
 }

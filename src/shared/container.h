@@ -172,7 +172,10 @@ typedef struct Container {
         NetworkMode network_mode;
         RestartPolicy restart_policy;
         int64_t restart_max; /* on-failure:N, 0 = unlimited */
-        bool auto_remove; /* --rm */
+        bool auto_remove; /* --rm -d: berth-runtime's ExecStopPost= removes the container */
+        /* --rm in the foreground: `berth run` reads the exit code and removes the container itself, so the
+         * unit has no ExecStopPost= (HostConfig.AutoRemove is true for both, as in Docker) */
+        bool client_removes;
         bool init; /* --init */
         SdNotifyMode sd_notify; /* --sdnotify */
         Healthcheck healthcheck; /* --health-*, or the image's HEALTHCHECK */

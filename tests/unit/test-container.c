@@ -128,6 +128,35 @@ TEST(on_demand_round_trip) {
         ASSERT_ERROR(container_from_json(bad, strlen(bad), &e, NULL), EBADMSG);
 }
 
+TEST(remove_modes) {
+        _cleanup_(container_freep) Container *c = sample(), *d = NULL, *e = NULL;
+        _cleanup_free_ char *text = NULL, *text2 = NULL, *unit = NULL;
+
+        /* run --rm in the foreground: Docker's AutoRemove, and the client (not ExecStopPost=) removes */
+        c->restart_policy = RESTART_NO;
+        c->client_removes = true;
+        ASSERT_OK(container_to_json(c, &text));
+        ASSERT_NOT_NULL(strstr(text, "\"AutoRemove\": true") ?: strstr(text, "\"AutoRemove\":true"));
+        ASSERT_OK(container_from_json(text, strlen(text), &d, NULL));
+        ASSERT_TRUE(d->client_removes);
+        ASSERT_FALSE(d->auto_remove);
+        ASSERT_OK(container_dropin_render(d, NULL, &unit));
+        ASSERT_NOT_NULL(strstr(unit, "\nExecStopPost=\n"));
+        free(unit);
+        unit = NULL;
+
+        /* run -d --rm: berth-runtime's poststop removes it, so the template's ExecStopPost= stays */
+        c->client_removes = false;
+        c->auto_remove = true;
+        ASSERT_OK(container_to_json(c, &text2));
+        ASSERT_NULL(strstr(text2, "BerthClientRemoves"));
+        ASSERT_OK(container_from_json(text2, strlen(text2), &e, NULL));
+        ASSERT_TRUE(e->auto_remove);
+        ASSERT_FALSE(e->client_removes);
+        ASSERT_OK(container_dropin_render(e, NULL, &unit));
+        ASSERT_NULL(strstr(unit, "ExecStopPost="));
+}
+
 TEST(port_units) {
         _cleanup_(container_freep) Container *c = sample();
         _cleanup_free_ char *sock = NULL, *svc = NULL, *name = NULL, *dropin = NULL;
@@ -534,6 +563,7 @@ int main(void) {
         RUN(names);
         RUN(round_trip);
         RUN(on_demand_round_trip);
+        RUN(remove_modes);
         RUN(rejects_malformed);
         RUN(dropin);
         RUN(port_units);
