@@ -1116,8 +1116,10 @@ int container_ports_start(sd_bus *bus, const Container *c, char **ret_failed_uni
                         continue;
                 if (streq(s.active_state, "failed"))
                         (void) bus_reset_failed_unit(bus, sock, NULL);
-                /* the container's Wants= may have queued this start already: the job is merged */
-                r = bus_unit_job_run(bus, "StartUnit", sock, "replace", &result, error);
+                /* Without its dependencies: a socket bound to a container that has already exited (run
+                 * --rm ... true) must not start it a second time through BindsTo=; systemd stops such a
+                 * socket at once (it is bound to an inactive unit), which is no failure to publish. */
+                r = bus_unit_job_run(bus, "StartUnit", sock, "ignore-dependencies", &result, error);
                 if (r < 0)
                         return r;
                 if (!streq(result, "done")) {

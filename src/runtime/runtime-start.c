@@ -691,10 +691,13 @@ static int build_spec(const char *root, int root_fd, StartContext *ctx, char **r
                 /* A "volatile" overlay leaves work/work/incompat/volatile behind, and overlayfs refuses to
                  * mount over it again. A --rm container runs once as a rule; one started again (its client
                  * was killed) keeps its upper layer as it is. */
-                _cleanup_free_ char *p = strjoin("containers/", c->name, "/work/work/incompat/volatile");
+                _cleanup_free_ char *p = strjoin("containers/", c->name, "/work/work/incompat/volatile"),
+                                    *dirty = strjoin("containers/", c->name,
+                                            "/work/work/incompat/volatile/dirty");
 
-                if (!p)
+                if (!p || !dirty)
                         return -ENOMEM;
+                (void) unlinkat(root_fd, dirty, 0);
                 if (unlinkat(root_fd, p, AT_REMOVEDIR) < 0 && errno != ENOENT)
                         log_debug_errno(errno, "Cannot remove '%s', ignoring: %m", p);
         }

@@ -232,8 +232,11 @@ wait_http http://127.0.0.1:8091/
 th_exec berth stop -t 1 tmp >/dev/null
 for _ in $(seq 50); do th_exec test -e /var/lib/berth/containers/tmp || break; sleep 0.1; done
 assert_eq "" "$(th_exec sh -c 'ls /etc/systemd/system | grep "berth-port-tmp@" || true')" "run -d --rm: port units removed"
-b run --rm -p 127.0.0.1:8092:80 berth-demo true
+b run --rm --name once -p 127.0.0.1:8092:80 berth-demo true
 assert_eq 0 "$rc" "foreground run --rm with a port: $out"
+# its socket, started after the container exited, must not start it again through BindsTo=
+assert_eq 1 "$(th_exec sh -c 'journalctl --no-pager -o cat -u berth@once.service | grep -c "^Starting berth@once"')" \
+        "a container that exits at once is started once"
 assert_eq "" "$(th_exec sh -c 'ls /etc/systemd/system | grep "@8092" || true')" "run --rm: port units removed"
 
 th_exec berth rm -f web count many echo rnd pall >/dev/null
