@@ -221,6 +221,20 @@ static int rm_rf_children(int fd, dev_t dev) {
         return r;
 }
 
+int rm_rf_children_at(int dirfd, const char *name) {
+        struct stat st;
+        int fd;
+
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return rm_rf_children(fd, st.st_dev);
+}
+
 int rm_rf_at(int dirfd, const char *name) {
         struct stat st;
         int fd, r;

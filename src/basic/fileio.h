@@ -25,6 +25,8 @@ int mkdir_p_at(int dirfd, const char *path, mode_t mode);
 
 /* Removes dirfd/name recursively, never following symlinks and never crossing into other file systems. */
 int rm_rf_at(int dirfd, const char *name);
+/* The same for what is inside the directory dirfd/name, which stays (a missing one is fine). */
+int rm_rf_children_at(int dirfd, const char *name);
 
 /* fsync()s a directory by path relative to dirfd. */
 int fsync_directory_at(int dirfd, const char *name);

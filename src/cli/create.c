@@ -1128,8 +1128,24 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
                         print_conflict(root_fd, c->name);
                         goto finish;
                 }
-        } else
-                for (unsigned attempt = 0;; attempt++) {
+        } else {
+                _cleanup_strv_free_ char **reusable = NULL;
+
+                /* first a name whose drop-in directory is still there, empty, from an earlier container:
+                 * no new directory in the unit directory, so systemd loads the unit without rebuilding its
+                 * unit-file map */
+                r = -EEXIST;
+                if (container_name_reusable(BERTH_UNIT_DIR, 16, &reusable) > 0)
+                        for (char **n = reusable; *n && r == -EEXIST; n++) {
+                                r = claim_name(root_fd, *n, &claim_fd);
+                                if (r == 0) {
+                                        c->name = *n; /* taken out of the list */
+                                        for (char **m = n; *m; m++)
+                                                m[0] = m[1];
+                                        break;
+                                }
+                        }
+                for (unsigned attempt = 0; r == -EEXIST; attempt++) {
                         uint64_t rnd = 0;
 
                         (void) getrandom(&rnd, sizeof(rnd), 0);
@@ -1144,8 +1160,11 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
                         if (r != -EEXIST || attempt >= 50)
                                 break;
                 }
+                c->name_generated = true;
+        }
         if (r < 0) {
-                log_error_errno(r, "Failed to create the container directory for '%s': %m", c->name);
+                log_error_errno(r, "Failed to create the container directory for '%s': %m",
+                        c->name ?: "(generated)");
                 goto finish;
         }
         claimed = true;
@@ -1648,6 +1667,11 @@ int verb_run(int argc, char *argv[]) {
                         kill_sent = true;
                 }
                 sd_bus_error_free(&error);
+                if (watch.have_exit && (streq(watch.active, "inactive") || streq(watch.active, "failed"))) {
+                        /* the signals said it all: the container exited and its unit is down */
+                        snprintf(active, sizeof(active), "%s", watch.active);
+                        break;
+                }
                 /* one Get per wake-up: every call is a moment PID 1 is not tending the container */
                 r = bus_get_unit_active_state(bus, unit, active, &error);
                 if (r < 0) {

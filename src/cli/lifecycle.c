@@ -571,6 +571,7 @@ static int rename_container(sd_bus *bus, int root_fd, const char *arg, const cha
         if (r >= 0) {
                 free(c->name);
                 c->name = strdup(new_name);
+                c->name_generated = false; /* the user's name now: its drop-in directory goes with it */
                 r = c->name ? container_save(root_fd, c) : -ENOMEM;
         }
         if (r >= 0)

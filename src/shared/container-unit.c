@@ -563,12 +563,73 @@ int container_set_enabled(const char *unit_dir, const char *name, bool enabled) 
         return 0;
 }
 
+static bool dir_is_empty_at(int dfd, const char *name) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int fd;
+
+        fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return false;
+        }
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        return false;
+        return true;
+}
+
+int container_name_reusable(const char *unit_dir, size_t max, char ***ret) {
+        _cleanup_closedir_ DIR *d = NULL;
+        char **names = NULL;
+        size_t n = 0;
+        struct dirent *de;
+
+        d = opendir(unit_dir);
+        if (!d) {
+                *ret = NULL;
+                return errno == ENOENT ? 0 : -errno;
+        }
+        while (n < max && (de = readdir(d))) {
+                _cleanup_free_ char *name = NULL;
+                const char *e;
+                struct stat st;
+
+                if (!startswith(de->d_name, "berth@") || !(e = endswith(de->d_name, ".service.d")))
+                        continue;
+                name = strndup(de->d_name + strlen("berth@"), (size_t) (e - de->d_name) - strlen("berth@"));
+                if (!name)
+                        goto oom;
+                if (!container_name_is_valid(name) ||
+                        fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                        !S_ISDIR(st.st_mode) || !dir_is_empty_at(dirfd(d), de->d_name))
+                        continue;
+                if (strv_consume(&names, TAKE_PTR(name)) < 0)
+                        goto oom;
+                n++;
+        }
+        *ret = names;
+        return (int) n;
+oom:
+        strv_free(names);
+        return -ENOMEM;
+}
+
 int container_files_remove(int root_fd, const char *unit_dir, const char *name) {
         _cleanup_free_ char *src = NULL, *dst = NULL, *dir = NULL, *control = NULL;
+        _cleanup_(container_freep) Container *c = NULL;
+        bool keep_dir;
         int r;
 
         if (!container_name_is_valid(name))
                 return -EINVAL;
+        /* A generated name's drop-in directory stays, empty, for the next generated name (see
+         * container_name_reusable()): a new directory changes the mtime of the unit directory, and systemd
+         * then rebuilds its whole unit-file map at the next load, milliseconds on every `run --rm`. */
+        keep_dir = container_load(root_fd, name, &c) >= 0 && c->name_generated;
         src = strjoin("containers/", name);
         dst = strjoin("tmp/rm-container-", name);
         dir = dropin_dir(unit_dir, name);
@@ -587,7 +648,7 @@ int container_files_remove(int root_fd, const char *unit_dir, const char *name) 
         r = container_health_units_remove(unit_dir, name);
         if (r < 0)
                 return r;
-        r = rm_rf_at(AT_FDCWD, dir);
+        r = keep_dir ? rm_rf_children_at(AT_FDCWD, dir) : rm_rf_at(AT_FDCWD, dir);
         if (r < 0)
                 return r;
         /* what `berth update` made systemd persist (SetUnitProperties) */

@@ -68,4 +68,9 @@ int container_health_units_remove(const char *unit_dir, const char *name);
  * drop-in, the port units and the enablement link. Nothing is mounted on the host for a container, so this never needs an
  * unmount. The config is unpublished first (renamed into tmp/) so a crash midway never leaves a half
  * container that `berth ps` would list. */
+/* Up to max container names whose drop-in directory in unit_dir is there but empty (left by the `rm` of a
+ * container with a generated name): a new container that takes one adds no directory to unit_dir. The
+ * caller still has to claim the name. Returns how many, with the list in *ret (NULL for none). */
+int container_name_reusable(const char *unit_dir, size_t max, char ***ret);
+
 int container_files_remove(int root_fd, const char *unit_dir, const char *name);

@@ -383,6 +383,8 @@ int container_to_json(const Container *c, char **ret) {
                 r = json_add_string(o, "Name", c->name);
         if (r >= 0)
                 r = json_add_string(o, "Created", c->created);
+        if (r >= 0 && c->name_generated)
+                r = json_add(o, "BerthGeneratedName", json_object_new_boolean(true));
         if (r >= 0)
                 r = json_add_string(o, "Image", c->image_id);
         if (r >= 0)
@@ -816,6 +818,7 @@ int container_from_json(const char *text, size_t size, Container **ret, const ch
         if (dup_string(o, "Image", true, &c->image_id) < 0 || !startswith(c->image_id, "sha256:") ||
                 !string_is_lower_hex(c->image_id + 7, 64))
                 FAIL("Image must be an image ID (sha256:<64 hex>)");
+        c->name_generated = get_bool(o, "BerthGeneratedName");
         if (dup_string(o, "Created", false, &c->created) < 0 ||
                 dup_string(o, "ImageName", false, &c->image_name) < 0 ||
                 dup_string(o, "Path", true, &c->path) < 0 || isempty(c->path))

@@ -176,6 +176,8 @@ typedef struct Container {
         /* --rm in the foreground: `berth run` reads the exit code and removes the container itself, so the
          * unit has no ExecStopPost= (HostConfig.AutoRemove is true for both, as in Docker) */
         bool client_removes;
+        /* the name was generated: `rm` keeps its empty unit drop-in directory for a later generated name */
+        bool name_generated;
         bool init; /* --init */
         SdNotifyMode sd_notify; /* --sdnotify */
         Healthcheck healthcheck; /* --health-*, or the image's HEALTHCHECK */

@@ -203,6 +203,18 @@ expect 0 "orphan" rm orphan
 assert_fail exists /var/lib/berth/containers/orphan
 echo "PASS: a foreground --rm container whose client was killed shows its exit code and can be removed"
 
+# generated names: rm empties the drop-in directory but keeps it, and the next generated name takes it, so
+# the unit directory's mtime stays and systemd does not rebuild its unit-file map for the next container
+th_exec berth run --rm berth-demo true
+mtime=$(th_exec stat -c %y /etc/systemd/system)
+dirs=$(th_exec sh -c 'ls -d /etc/systemd/system/berth@*.service.d')
+th_exec berth run --rm berth-demo true
+th_exec sh -c 'berth run -d berth-demo sleep 100 >/dev/null && berth rm -f $(berth ps -q) >/dev/null'
+assert_eq "$mtime" "$(th_exec stat -c %y /etc/systemd/system)" "unit directory untouched by generated-name containers"
+assert_eq "$dirs" "$(th_exec sh -c 'ls -d /etc/systemd/system/berth@*.service.d')" "the same empty drop-in directory reused"
+assert_eq "" "$(th_exec sh -c 'find /etc/systemd/system -path "*/berth@*.service.d/*"')" "reused directories are empty"
+echo "PASS: generated names reuse an empty drop-in directory (no unit-file map rebuild)"
+
 # --- restart policy: systemd restarts a killed PID 1 -------------------------------------------------------
 b run -d --restart always --name ra berth-demo
 assert_eq 0 "$rc" "run -d --restart always: $out"
@@ -226,7 +238,8 @@ echo "PASS: --restart always container runs again after a reboot"
 # --- 20 parallel run -d + rm -f -------------------------------------------------------------------------
 th_exec sh -c 'for i in $(seq 1 20); do (berth run -d --name p$i berth-demo >/dev/null && berth rm -f p$i >/dev/null) & done; wait'
 assert_eq "" "$(th_exec ls /var/lib/berth/containers)" "no container dirs left"
-assert_eq "" "$(th_exec sh -c 'ls -d /etc/systemd/system/berth@* 2>/dev/null || true')" "no drop-ins left"
+assert_eq "" "$(th_exec sh -c 'ls -d /etc/systemd/system/berth@p* 2>/dev/null || true')" "no drop-in dirs of named containers left"
+assert_eq "" "$(th_exec sh -c 'find /etc/systemd/system -path "*/berth@*.service.d/*" 2>/dev/null')" "no drop-ins left"
 assert_eq "" "$(th_exec sh -c 'ls /var/lib/berth/tmp')" "no debris in tmp/"
 assert_eq "" "$(th_exec systemctl list-units --no-legend 'berth@*')" "no berth units listed"
 assert_eq "" "$(th_exec systemctl list-units --failed --no-legend)" "no failed units"

@@ -475,6 +475,34 @@ TEST(store_files) {
                 snprintf(p, sizeof(p), "%s/berth-port-web-8080@8080.socket", units);
                 ASSERT_OK(access(p, F_OK));
         }
+
+        /* a generated name: rm empties its drop-in directory and keeps it, and it becomes reusable */
+        {
+                _cleanup_strv_free_ char **reusable = NULL;
+                char p[PATH_MAX + 64];
+
+                free(c->name);
+                c->name = strdup("calm_otter");
+                c->name_generated = true;
+                ASSERT_OK(mkdir_p_at(fd, "containers/calm_otter", 0700));
+                ASSERT_OK(container_save(fd, c));
+                ASSERT_OK(container_dropin_write(units, c, NULL));
+                ASSERT_EQ(container_name_reusable(units, 16, &reusable), 0);
+                ASSERT_OK(container_files_remove(fd, units, "calm_otter"));
+                snprintf(p, sizeof(p), "%s/berth@calm_otter.service.d", units);
+                ASSERT_OK(access(p, F_OK));
+                snprintf(p, sizeof(p), "%s/berth@calm_otter.service.d/10-berth.conf", units);
+                ASSERT_ERROR(access(p, F_OK) < 0 ? -errno : 0, ENOENT);
+                /* neither a non-empty directory nor an invalid name is offered */
+                snprintf(p, sizeof(p), "%s/berth@busy.service.d", units);
+                ASSERT_OK(RET_NERRNO(mkdir(p, 0755)));
+                snprintf(p, sizeof(p), "%s/berth@busy.service.d/x.conf", units);
+                ASSERT_OK(write_file_replace_at(AT_FDCWD, p, "", 0, 0644));
+                snprintf(p, sizeof(p), "%s/berth@-bad.service.d", units);
+                ASSERT_OK(RET_NERRNO(mkdir(p, 0755)));
+                ASSERT_EQ(container_name_reusable(units, 16, &reusable), 1);
+                ASSERT_STREQ(reusable[0], "calm_otter");
+        }
         ASSERT_OK(rm_rf_at(AT_FDCWD, root));
 }
 
