@@ -1135,7 +1135,7 @@ static int create_container(const char *verb, ImageStore *store, sd_bus *bus, co
                  * no new directory in the unit directory, so systemd loads the unit without rebuilding its
                  * unit-file map */
                 r = -EEXIST;
-                if (container_name_reusable(BERTH_UNIT_DIR, 16, &reusable) > 0)
+                if (container_name_reusable(root_fd, BERTH_UNIT_DIR, 16, &reusable) > 0)
                         for (char **n = reusable; *n && r == -EEXIST; n++) {
                                 r = claim_name(root_fd, *n, &claim_fd);
                                 if (r == 0) {

@@ -582,7 +582,7 @@ static bool dir_is_empty_at(int dfd, const char *name) {
         return true;
 }
 
-int container_name_reusable(const char *unit_dir, size_t max, char ***ret) {
+int container_name_reusable(int root_fd, const char *unit_dir, size_t max, char ***ret) {
         _cleanup_closedir_ DIR *d = NULL;
         char **names = NULL;
         size_t n = 0;
@@ -594,7 +594,7 @@ int container_name_reusable(const char *unit_dir, size_t max, char ***ret) {
                 return errno == ENOENT ? 0 : -errno;
         }
         while (n < max && (de = readdir(d))) {
-                _cleanup_free_ char *name = NULL;
+                _cleanup_free_ char *name = NULL, *cdir = NULL;
                 const char *e;
                 struct stat st;
 
@@ -603,7 +603,12 @@ int container_name_reusable(const char *unit_dir, size_t max, char ***ret) {
                 name = strndup(de->d_name + strlen("berth@"), (size_t) (e - de->d_name) - strlen("berth@"));
                 if (!name)
                         goto oom;
+                /* most are the drop-ins of existing containers: one faccessat() rules those out */
+                cdir = strjoin("containers/", name);
+                if (!cdir)
+                        goto oom;
                 if (!container_name_is_valid(name) ||
+                        faccessat(root_fd, cdir, F_OK, AT_SYMLINK_NOFOLLOW) >= 0 ||
                         fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
                         !S_ISDIR(st.st_mode) || !dir_is_empty_at(dirfd(d), de->d_name))
                         continue;

@@ -69,8 +69,9 @@ int container_health_units_remove(const char *unit_dir, const char *name);
  * unmount. The config is unpublished first (renamed into tmp/) so a crash midway never leaves a half
  * container that `berth ps` would list. */
 /* Up to max container names whose drop-in directory in unit_dir is there but empty (left by the `rm` of a
- * container with a generated name): a new container that takes one adds no directory to unit_dir. The
- * caller still has to claim the name. Returns how many, with the list in *ret (NULL for none). */
-int container_name_reusable(const char *unit_dir, size_t max, char ***ret);
+ * container with a generated name) and that no container in the store root_fd has: a new container that
+ * takes one adds no directory to unit_dir. The caller still has to claim the name. Returns how many, with
+ * the list in *ret (NULL for none). */
+int container_name_reusable(int root_fd, const char *unit_dir, size_t max, char ***ret);
 
 int container_files_remove(int root_fd, const char *unit_dir, const char *name);

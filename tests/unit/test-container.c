@@ -487,7 +487,7 @@ TEST(store_files) {
                 ASSERT_OK(mkdir_p_at(fd, "containers/calm_otter", 0700));
                 ASSERT_OK(container_save(fd, c));
                 ASSERT_OK(container_dropin_write(units, c, NULL));
-                ASSERT_EQ(container_name_reusable(units, 16, &reusable), 0);
+                ASSERT_EQ(container_name_reusable(fd, units, 16, &reusable), 0);
                 ASSERT_OK(container_files_remove(fd, units, "calm_otter"));
                 snprintf(p, sizeof(p), "%s/berth@calm_otter.service.d", units);
                 ASSERT_OK(access(p, F_OK));
@@ -500,7 +500,7 @@ TEST(store_files) {
                 ASSERT_OK(write_file_replace_at(AT_FDCWD, p, "", 0, 0644));
                 snprintf(p, sizeof(p), "%s/berth@-bad.service.d", units);
                 ASSERT_OK(RET_NERRNO(mkdir(p, 0755)));
-                ASSERT_EQ(container_name_reusable(units, 16, &reusable), 1);
+                ASSERT_EQ(container_name_reusable(fd, units, 16, &reusable), 1);
                 ASSERT_STREQ(reusable[0], "calm_otter");
         }
         ASSERT_OK(rm_rf_at(AT_FDCWD, root));
