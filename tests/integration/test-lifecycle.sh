@@ -191,11 +191,11 @@ echo "PASS: -d --rm removes the container after it exits"
 
 # foreground --rm: the client reads the exit code from systemd and removes the container, so the unit has
 # no ExecStopPost=; a client killed with SIGKILL leaves the container behind, and ps still tells its end
-th_exec sh -c 'berth run --rm --name orphan berth-demo sh -c "sleep 1; exit 3" >/dev/null & p=$!
-        for i in $(seq 50); do systemctl is-active -q berth@orphan.service && break; sleep 0.1; done
+th_exec sh -c 'berth run --rm --name orphan berth-demo sh -c "sleep 4; exit 3" >/dev/null & p=$!
+        for i in $(seq 150); do systemctl is-active -q berth@orphan.service && break; sleep 0.1; done
         kill -9 $p'
 assert_eq "true" "$(th_exec berth inspect -f '{{.HostConfig.AutoRemove}}' orphan)" "AutoRemove of run --rm"
-wait_for 10 not_active orphan || true
+wait_for 15 not_active orphan || true
 assert_contains "$(th_exec berth ps -a --filter name=orphan --format '{{.Status}}')" "Exited (3)" \
         "ps of a --rm container whose client was killed"
 assert_contains "$(th_exec cat "$(dropin orphan)")" "ExecStopPost=" "foreground --rm has no poststop"
