@@ -1707,6 +1707,15 @@ int verb_run(int argc, char *argv[]) {
         journal_drain(j);
 
         sd_bus_error_free(&error);
+        /* Signals that arrived while a call waited for its reply are queued, not yet dispatched; and PID 1
+         * may answer a Get with the new state before it sends the signals that go with it: wait for them a
+         * little (they come within a millisecond on its private socket), then fall back to asking. */
+        for (unsigned i = 0; i < 10; i++) {
+                while (sd_bus_process(bus, NULL) > 0)
+                        ;
+                if (watch.have_exit || sd_bus_wait(bus, 5 * 1000) < 0)
+                        break;
+        }
         if (watch.have_exit) {
                 /* no LoadUnit of an instance systemd may have unloaded already */
                 s.exec_main_code = watch.code;
