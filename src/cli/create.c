@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <systemd/sd-id128.h>
 #include <systemd/sd-journal.h>
 
 #include "cli.h"
@@ -1381,8 +1382,9 @@ static int journal_open_for(const Container *c, const char *unit, sd_journal **r
                 r = sd_journal_add_match(j, m2, 0);
         if (r >= 0)
                 r = sd_journal_seek_head(j);
-        if (r >= 0)
-                r = sd_journal_get_fd(j); /* sets up inotify now, so no new journal file is missed */
+        /* No sd_journal_get_fd() yet: entries appended to the files open now are read without it, and
+         * removing its inotify watches costs the process milliseconds at exit (fsnotify waits for an SRCU
+         * grace period). A container that runs for a while gets the watch (JournalFollow). */
         if (r < 0) {
                 sd_journal_close(j);
                 return r;
@@ -1520,7 +1522,64 @@ static int watch_unit(sd_bus *bus, const char *unit, ExitWatch *w, sd_bus_slot *
  * The caller grows the timeout from a few ms (a container that exits at once is noticed at once) to 500 ms
  * (a long-running one costs two wake-ups a second): PropertiesChanged may come late or, on the shared bus,
  * not at all. */
-static int wait_journal_or_unit(sd_bus *bus, sd_journal *j, int timeout_ms) {
+/* Following a container's journal: without inotify while it is young, then with it. The journal
+ * directories' mtimes tell whether a file was added (rotation) while there was no watch. */
+typedef struct JournalFollow {
+        sd_journal *j;
+        bool watching;
+        struct timespec dir_mtime[2];
+} JournalFollow;
+
+static const char *journal_dir(unsigned i, char buf[static 64]) {
+        sd_id128_t id;
+
+        if (sd_id128_get_machine(&id) < 0)
+                return NULL;
+        snprintf(buf, 64, "%s/" SD_ID128_FORMAT_STR, i == 0 ? "/var/log/journal" : "/run/log/journal",
+                SD_ID128_FORMAT_VAL(id));
+        return buf;
+}
+
+static void journal_dirs_stat(struct timespec ret[static 2]) {
+        for (unsigned i = 0; i < 2; i++) {
+                char buf[64];
+                const char *d = journal_dir(i, buf);
+                struct stat st;
+
+                ret[i] = (struct timespec){};
+                if (d && stat(d, &st) >= 0)
+                        ret[i] = st.st_mtim;
+        }
+}
+
+static int journal_follow_watch(JournalFollow *f) {
+        int r;
+
+        if (f->watching)
+                return 0;
+        /* also adds the files created since the journal was opened */
+        r = sd_journal_get_fd(f->j);
+        if (r < 0)
+                return r;
+        f->watching = true;
+        r = sd_journal_process(f->j);
+        return r < 0 ? r : 0;
+}
+
+/* At the end: files that appeared while nobody watched (a rotation) are added before the last read. */
+static int journal_follow_finish(JournalFollow *f) {
+        struct timespec now[2];
+
+        if (f->watching)
+                return sd_journal_process(f->j);
+        journal_dirs_stat(now);
+        for (unsigned i = 0; i < 2; i++)
+                if (now[i].tv_sec != f->dir_mtime[i].tv_sec || now[i].tv_nsec != f->dir_mtime[i].tv_nsec)
+                        return journal_follow_watch(f);
+        return 0;
+}
+
+static int wait_journal_or_unit(sd_bus *bus, JournalFollow *f, int timeout_ms) {
         struct pollfd p[2];
         int r;
 
@@ -1530,17 +1589,22 @@ static int wait_journal_or_unit(sd_bus *bus, sd_journal *j, int timeout_ms) {
                 ;
         if (r < 0)
                 return r;
-        p[0] = (struct pollfd){ .fd = sd_journal_get_fd(j), .events = (short) sd_journal_get_events(j) };
-        p[1] = (struct pollfd){ .fd = sd_bus_get_fd(bus), .events = (short) sd_bus_get_events(bus) };
-        if (p[0].fd < 0)
-                return p[0].fd;
-        if (poll(p, 2, timeout_ms) < 0)
+        p[0] = (struct pollfd){ .fd = sd_bus_get_fd(bus), .events = (short) sd_bus_get_events(bus) };
+        if (f->watching) {
+                p[1] = (struct pollfd){ .fd = sd_journal_get_fd(f->j),
+                        .events = (short) sd_journal_get_events(f->j) };
+                if (p[1].fd < 0)
+                        return p[1].fd;
+        }
+        if (poll(p, f->watching ? 2 : 1, timeout_ms) < 0)
                 return -errno;
         while ((r = sd_bus_process(bus, NULL)) > 0)
                 ;
         if (r < 0)
                 return r;
-        r = sd_journal_process(j);
+        if (!f->watching)
+                return 0;
+        r = sd_journal_process(f->j);
         return r < 0 ? r : 0;
 }
 
@@ -1552,6 +1616,7 @@ int verb_run(int argc, char *argv[]) {
         _cleanup_free_ char *unit = NULL;
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *unit_slot = NULL;
         ExitWatch watch = {};
+        JournalFollow follow = {};
         int wait_ms = 2;
         sd_journal *j = NULL;
         struct sigaction sa = { .sa_handler = on_stop_signal }, old_int, old_term;
@@ -1607,9 +1672,11 @@ int verb_run(int argc, char *argv[]) {
         }
 
         /* Foreground: follow the journal from before the start, so no line is missed. */
+        journal_dirs_stat(follow.dir_mtime);
         r = journal_open_for(c, unit, &j);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the journal: %m"), EXIT_USAGE;
+        follow.j = j;
 
         sigemptyset(&sa.sa_mask);
         (void) sigaction(SIGINT, &sa, &old_int);
@@ -1687,9 +1754,13 @@ int verb_run(int argc, char *argv[]) {
                         ret = 0;
                         goto finish;
                 }
-                r = wait_journal_or_unit(bus, j, wait_ms);
+                r = wait_journal_or_unit(bus, &follow, wait_ms);
                 /* +2 ms steps for a while (short containers end within ~100 ms), then doubling to 500 ms */
                 wait_ms = wait_ms < 20 ? wait_ms + 2 : MIN(wait_ms * 2, 500);
+                /* running for about half a second: from now on the journal wakes us (and a rotation is
+                 * followed) instead of the timeout */
+                if (r >= 0 && wait_ms >= 160)
+                        r = journal_follow_watch(&follow);
                 if (r < 0 && r != -EINTR) {
                         ret = (log_error_errno(r, "Failed to wait for output or the container: %m"),
                                 EXIT_CMD_FAILED);
@@ -1703,7 +1774,7 @@ int verb_run(int argc, char *argv[]) {
         /* the unit is gone; make journald write out what it still holds, then print the rest */
         if (journal_synchronize() < 0)
                 (void) sleep_usec(200 * 1000);
-        (void) sd_journal_process(j);
+        (void) journal_follow_finish(&follow);
         journal_drain(j);
 
         sd_bus_error_free(&error);

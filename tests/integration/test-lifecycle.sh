@@ -238,7 +238,7 @@ echo "PASS: --restart always container runs again after a reboot"
 # --- 20 parallel run -d + rm -f -------------------------------------------------------------------------
 th_exec sh -c 'for i in $(seq 1 20); do (berth run -d --name p$i berth-demo >/dev/null && berth rm -f p$i >/dev/null) & done; wait'
 assert_eq "" "$(th_exec ls /var/lib/berth/containers)" "no container dirs left"
-assert_eq "" "$(th_exec sh -c 'ls -d /etc/systemd/system/berth@p* 2>/dev/null || true')" "no drop-in dirs of named containers left"
+assert_eq "" "$(th_exec sh -c 'ls -d /etc/systemd/system/berth@p[0-9]* 2>/dev/null || true')" "no drop-in dirs of named containers left"
 assert_eq "" "$(th_exec sh -c 'find /etc/systemd/system -path "*/berth@*.service.d/*" 2>/dev/null')" "no drop-ins left"
 assert_eq "" "$(th_exec sh -c 'ls /var/lib/berth/tmp')" "no debris in tmp/"
 assert_eq "" "$(th_exec systemctl list-units --no-legend 'berth@*')" "no berth units listed"

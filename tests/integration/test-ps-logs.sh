@@ -72,6 +72,14 @@ th_exec berth run -d --name ticker berth-demo sh -c 'for i in 1 2 3; do echo tic
 assert_eq $'tick1\ntick2\ntick3' "$(timeout 20 "$TH" "$TH_DIR" exec berth logs -f ticker)" "logs -f follows until the container exits"
 echo "PASS: logs -f"
 
+# foreground run follows the journal without inotify while the container is young: a rotation in that time
+# (a new system.journal) must not lose the lines written after it, short run or long
+out=$(th_exec sh -c '(sleep 0.05; journalctl --rotate) & berth run --rm berth-demo sh -c "sleep 0.1; echo before; echo after"; wait')
+assert_eq $'before\nafter' "$out" "run output across a journal rotation (short run)"
+out=$(th_exec sh -c '(sleep 1.5; journalctl --rotate) & berth run --rm berth-demo sh -c "echo one; sleep 2; echo two"; wait')
+assert_eq $'one\ntwo' "$out" "run output across a journal rotation (watched)"
+echo "PASS: run follows the journal across a rotation"
+
 th_exec berth rm -f web talk ticker >/dev/null
 if th_exec berth logs talk 2>"$work/err"; then echo "FAIL: logs after rm succeeded"; exit 1; fi
 assert_contains "$(cat "$work/err")" "No such container: talk" "logs after rm"
