@@ -236,19 +236,12 @@ int rm_rf_children_at(int dirfd, const char *name) {
 }
 
 int rm_rf_at(int dirfd, const char *name) {
-        struct stat st;
-        int fd, r;
+        int r;
 
-        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (!S_ISDIR(st.st_mode))
-                return RET_NERRNO(unlinkat(dirfd, name, 0));
-
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
         /* Layers may contain read-only directories; we are root, so DAC does not stop us. */
-        r = rm_rf_children(fd, st.st_dev);
+        r = rm_rf_children_at(dirfd, name);
+        if (r == -ENOTDIR)
+                return RET_NERRNO(unlinkat(dirfd, name, 0));
         if (r < 0)
                 return r;
         if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)

@@ -3,9 +3,9 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 
+#include "container-util.h"
 #include "string-util.h"
 #include "time-util.h"
 
@@ -70,8 +70,7 @@ int container_info_load(sd_bus *bus, int root_fd, const char *name, ContainerInf
 
                 format_rfc3339_nano(i.unit.exec_main_exit_usec, t, sizeof(t));
                 i.state.finished_at = strdup(t);
-                i.state.exit_code = i.unit.exec_main_code == CLD_EXITED ? i.unit.exec_main_status
-                                                                        : 128 + i.unit.exec_main_status;
+                i.state.exit_code = unit_exit_code(&i.unit);
         }
         *ret = i;
         return 0;

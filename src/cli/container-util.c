@@ -1161,8 +1161,10 @@ int container_exit_code(int root_fd, const char *name, const UnitState *unit) {
         }
         if (code >= 0)
                 return code;
-        if (!unit)
-                return 0;
+        return unit ? unit_exit_code(unit) : 0;
+}
+
+int unit_exit_code(const UnitState *unit) {
         switch (unit->exec_main_code) {
         case CLD_EXITED:
                 return unit->exec_main_status;

@@ -144,6 +144,8 @@ int container_start_error(int root_fd, const char *name, char **ret_msg, int *re
 /* The container's exit code: state.json's ExitCode once FinishedAt is set, else systemd's view of the
  * main process (status, or 128+signal). */
 int container_exit_code(int root_fd, const char *name, const UnitState *unit);
+/* Docker's exit code for how the unit's main process ended: its status, 128+signal, 0 if it has not. */
+int unit_exit_code(const UnitState *unit);
 
 /* Sleeps for usec (a poll helper that never busy-loops); returns -EINTR if a signal arrived. */
 int sleep_usec(uint64_t usec);

@@ -1518,10 +1518,6 @@ static int watch_unit(sd_bus *bus, const char *unit, ExitWatch *w, sd_bus_slot *
                 "org.freedesktop.DBus.Properties", "PropertiesChanged", on_unit_changed, w);
 }
 
-/* Waits until the journal has new entries, systemd sent something about the unit, or timeout_ms passed.
- * The caller grows the timeout from a few ms (a container that exits at once is noticed at once) to 500 ms
- * (a long-running one costs two wake-ups a second): PropertiesChanged may come late or, on the shared bus,
- * not at all. */
 /* Following a container's journal: without inotify while it is young, then with it. The journal
  * directories' mtimes tell whether a file was added (rotation) while there was no watch. */
 typedef struct JournalFollow {
@@ -1579,6 +1575,10 @@ static int journal_follow_finish(JournalFollow *f) {
         return 0;
 }
 
+/* Waits until the journal has new entries (once it is watched), systemd sent something about the unit, or timeout_ms passed.
+ * The caller grows the timeout from a few ms (a container that exits at once is noticed at once) to 500 ms
+ * (a long-running one costs two wake-ups a second): PropertiesChanged may come late or, on the shared bus,
+ * not at all. */
 static int wait_journal_or_unit(sd_bus *bus, JournalFollow *f, int timeout_ms) {
         struct pollfd p[2];
         int r;

@@ -282,7 +282,7 @@ static int build_overlay(int root_fd, StartContext *ctx, char **reterr_msg) {
                 *reterr_msg = asprintf_safe("the image has too many layers (%zu)", n);
                 return -E2BIG;
         }
-        ctx->spec.overlay_volatile = c->auto_remove || c->client_removes;
+        ctx->spec.overlay_volatile = container_is_ephemeral(c);
         ctx->spec.overlay = own(ctx, TAKE_PTR(opts));
         return ctx->spec.overlay ? 0 : -ENOMEM;
 }
@@ -687,19 +687,17 @@ static int build_spec(const char *root, int root_fd, StartContext *ctx, char **r
                         return r;
                 }
         }
-        if (c->auto_remove || c->client_removes) {
+        if (container_is_ephemeral(c)) {
                 /* A "volatile" overlay leaves work/work/incompat/volatile behind, and overlayfs refuses to
                  * mount over it again. A --rm container runs once as a rule; one started again (its client
                  * was killed) keeps its upper layer as it is. */
-                _cleanup_free_ char *p = strjoin("containers/", c->name, "/work/work/incompat/volatile"),
-                                    *dirty = strjoin("containers/", c->name,
-                                            "/work/work/incompat/volatile/dirty");
+                _cleanup_free_ char *p = strjoin("containers/", c->name, "/work/work/incompat/volatile");
 
-                if (!p || !dirty)
+                if (!p)
                         return -ENOMEM;
-                (void) unlinkat(root_fd, dirty, 0);
-                if (unlinkat(root_fd, p, AT_REMOVEDIR) < 0 && errno != ENOENT)
-                        log_debug_errno(errno, "Cannot remove '%s', ignoring: %m", p);
+                r = rm_rf_at(root_fd, p);
+                if (r < 0)
+                        log_debug_errno(r, "Cannot remove '%s', ignoring: %m", p);
         }
         if (c->userns_auto) {
                 r = userns_create(c->userns_host_id, c->userns_size, &ctx->userns_fd);

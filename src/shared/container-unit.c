@@ -530,7 +530,7 @@ int container_dropin_write(const char *unit_dir, const Container *c, const char 
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (dfd < 0)
                 return -errno;
-        if (c->auto_remove || c->client_removes) /* see container_save() */
+        if (container_is_ephemeral(c)) /* see container_save() */
                 return write_file_replace_at(dfd, "10-berth.conf", text, strlen(text), 0644);
         return write_file_atomic_at(dfd, "10-berth.conf", text, strlen(text), 0644);
 }

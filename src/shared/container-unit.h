@@ -64,14 +64,15 @@ int container_health_units_write(const char *unit_dir, const Container *c, const
 /* Removes both (missing ones are fine). */
 int container_health_units_remove(const char *unit_dir, const char *name);
 
-/* Deletes everything berth keeps for a stopped container: ROOT/containers/NAME (upper layer included), the
- * drop-in, the port units and the enablement link. Nothing is mounted on the host for a container, so this never needs an
- * unmount. The config is unpublished first (renamed into tmp/) so a crash midway never leaves a half
- * container that `berth ps` would list. */
 /* Up to max container names whose drop-in directory in unit_dir is there but empty (left by the `rm` of a
  * container with a generated name) and that no container in the store root_fd has: a new container that
  * takes one adds no directory to unit_dir. The caller still has to claim the name. Returns how many, with
  * the list in *ret (NULL for none). */
 int container_name_reusable(int root_fd, const char *unit_dir, size_t max, char ***ret);
 
+/* Deletes everything berth keeps for a stopped container: ROOT/containers/NAME (upper layer included), the
+ * drop-in, the port units and the enablement link. Nothing is mounted on the host for a container, so this never needs an
+ * unmount. The config is unpublished first (renamed into tmp/) so a crash midway never leaves a half
+ * container that `berth ps` would list. A container whose name was generated keeps its drop-in directory,
+ * emptied (see container_name_reusable()). */
 int container_files_remove(int root_fd, const char *unit_dir, const char *name);

@@ -449,8 +449,7 @@ int container_to_json(const Container *c, char **ret) {
 
         r = json_add_string(host, "NetworkMode", network_mode_to_string(c->network_mode));
         if (r >= 0)
-                r = json_add(host, "AutoRemove",
-                        json_object_new_boolean(c->auto_remove || c->client_removes));
+                r = json_add(host, "AutoRemove", json_object_new_boolean(container_is_ephemeral(c)));
         if (r >= 0 && c->client_removes)
                 r = json_add(host, "BerthClientRemoves", json_object_new_boolean(true));
         if (r >= 0)
@@ -997,7 +996,7 @@ int container_save(int root_fd, const Container *c) {
         if (!path)
                 return -ENOMEM;
         /* a --rm container does not outlive its run, nor should it a power loss: no fsyncs on its start path */
-        if (c->auto_remove || c->client_removes)
+        if (container_is_ephemeral(c))
                 return write_file_replace_at(root_fd, path, text, strlen(text), 0600);
         return write_file_atomic_at(root_fd, path, text, strlen(text), 0600);
 }

@@ -215,6 +215,12 @@ typedef struct Container {
         uint32_t userns_size;
 } Container;
 
+/* --rm, in either mode: the container does not outlive its run, so its files are written without fsyncs
+ * and its overlay is volatile. */
+static inline bool container_is_ephemeral(const Container *c) {
+        return c->auto_remove || c->client_removes;
+}
+
 /* --idle-stop at most (about three years): keeps seconds * 1e6 far from overflowing */
 #define IDLE_STOP_MAX_SEC 100000000
 /* The label of a container declared in a .container file (berth-generator): the file's path. */
