@@ -37,9 +37,12 @@ import json, sys
 for line in open(sys.argv[1]):
     t = json.loads(line)
     if t.get("result") in ("FAIL", "TIMEOUT", "ERROR", "UNEXPECTEDPASS"):
-        out = (t.get("stdout") or "").splitlines()
-        print(f"--- {sys.argv[1].split('/')[0]}: {t['name']}: {t['result']} (last {min(len(out), 40)} lines)")
-        print("\n".join(out[-40:]))
+        # meson keeps stderr apart from stdout; harness errors (th) go to stderr
+        for stream in ("stdout", "stderr"):
+            out = (t.get(stream) or "").splitlines()
+            if out or stream == "stdout":
+                print(f"--- {sys.argv[1].split('/')[0]}: {t['name']}: {t['result']}, {stream} (last {min(len(out), 40)} lines)")
+                print("\n".join(out[-40:]))
 PY
 }
 

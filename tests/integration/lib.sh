@@ -50,8 +50,17 @@ _th_cleanup() {
 	trap - EXIT INT TERM HUP
 	# a failure's context: what systemd and the containers said last
 	if ((rc != 0)) && [[ -n ${TH_DIR:-} ]]; then
-		echo "--- journal of berth units in $TH_DIR (last 80 lines) ---"
-		"$TH" "$TH_DIR" exec -- journalctl --no-pager -o short-monotonic -n 80 -u 'berth*' 2>&1 || true
+		if "$TH" "$TH_DIR" status >/dev/null 2>&1; then
+			echo "--- journal of berth units in $TH_DIR (last 80 lines) ---"
+			"$TH" "$TH_DIR" exec -- journalctl --no-pager -o short-monotonic -n 80 -u 'berth*' 2>&1 || true
+		else
+			# the host itself went down (or never came back from a restart): its console says why
+			for out in "$TH_DIR/state/console.log" "$TH_DIR/console.prev.log"; do
+				[[ -f $out ]] || continue
+				echo "--- host $TH_DIR is down; last 40 lines of $out ---"
+				tail -n 40 "$out" | tr -d '\r'
+			done
+		fi
 	fi
 	for d in "${TH_DIRS[@]}"; do
 		if ! "$TH" "$d" destroy; then
