@@ -905,7 +905,7 @@ static int remove_stale_claim(int root_fd, const char *name) {
         /* the owner flocks it right after mkdir; allow for that moment */
         if (fstat(fd, &st) < 0 || st.st_mtime > time(NULL) - 10)
                 return 0;
-        return container_files_remove(root_fd, BERTH_UNIT_DIR, name) < 0 ? 0 : 1;
+        return container_files_remove(root_fd, BERTH_UNIT_DIR, name, NULL) < 0 ? 0 : 1;
 }
 
 static void print_conflict(int root_fd, const char *name) {
@@ -1009,7 +1009,7 @@ static int remove_declared(int root_fd, const char *name) {
                                  "'%s' (remove it with 'berth rm %s', or set another Name= in the file)",
                                name, arg_declared_in, name),
                        -EEXIST;
-        r = container_files_remove(root_fd, BERTH_UNIT_DIR, name);
+        r = container_files_remove(root_fd, BERTH_UNIT_DIR, name, old);
         if (r < 0)
                 return log_error_errno(r, "Failed to remove the previous container '%s': %m", name);
         return 0;
@@ -1259,7 +1259,7 @@ finish:
         if (ret_code != 0 && claimed) {
                 if (c->on_demand)
                         container_ports_stop(bus, c);
-                r = container_files_remove(root_fd, BERTH_UNIT_DIR, c->name);
+                r = container_files_remove(root_fd, BERTH_UNIT_DIR, c->name, c);
                 if (r < 0)
                         log_warning_errno(r,
                                 "Failed to remove the half-created container '%s', ignoring: %m", c->name);
@@ -1404,7 +1404,7 @@ static int remove_container(sd_bus *bus, int root_fd, const Container *c, const 
                 container_ports_reset_failed(bus, c);
         if (healthcheck_enabled(&c->healthcheck))
                 container_health_units_reset_failed(bus, c->name);
-        r = container_files_remove(root_fd, BERTH_UNIT_DIR, c->name);
+        r = container_files_remove(root_fd, BERTH_UNIT_DIR, c->name, c);
         if (r < 0)
                 return log_error_errno(r, "Failed to remove container '%s': %m", c->name);
         return 0;

@@ -389,7 +389,7 @@ static int rm_one(sd_bus *bus, int root_fd, const char *arg) {
                 container_ports_reset_failed(bus, c);
         }
         container_health_units_reset_failed(bus, name);
-        r = container_files_remove(root_fd, BERTH_UNIT_DIR, name);
+        r = container_files_remove(root_fd, BERTH_UNIT_DIR, name, c);
         if (r < 0 && r != -ENOENT)
                 return log_error_errno(r, "Failed to remove container '%s': %m", name);
         if (c) {

@@ -109,6 +109,6 @@ int runtime_poststop(const char *root, const char *name, const char *unit_dir) {
 
         if (c && c->auto_remove)
                 /* --rm: nothing to record, the container goes away */
-                return container_files_remove(root_fd, unit_dir, name);
+                return container_files_remove(root_fd, unit_dir, name, c);
         return container_state_save(root_fd, name, &st);
 }

@@ -623,9 +623,9 @@ oom:
         return -ENOMEM;
 }
 
-int container_files_remove(int root_fd, const char *unit_dir, const char *name) {
+int container_files_remove(int root_fd, const char *unit_dir, const char *name, const Container *c) {
         _cleanup_free_ char *src = NULL, *dst = NULL, *dir = NULL, *control = NULL;
-        _cleanup_(container_freep) Container *c = NULL;
+        _cleanup_(container_freep) Container *loaded = NULL;
         bool keep_dir;
         int r;
 
@@ -634,7 +634,9 @@ int container_files_remove(int root_fd, const char *unit_dir, const char *name) 
         /* A generated name's drop-in directory stays, empty, for the next generated name (see
          * container_name_reusable()): a new directory changes the mtime of the unit directory, and systemd
          * then rebuilds its whole unit-file map at the next load, milliseconds on every `run --rm`. */
-        keep_dir = container_load(root_fd, name, &c) >= 0 && c->name_generated;
+        if (!c && container_load(root_fd, name, &loaded) >= 0)
+                c = loaded;
+        keep_dir = c && c->name_generated;
         src = strjoin("containers/", name);
         dst = strjoin("tmp/rm-container-", name);
         dir = dropin_dir(unit_dir, name);

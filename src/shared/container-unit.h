@@ -74,5 +74,6 @@ int container_name_reusable(int root_fd, const char *unit_dir, size_t max, char 
  * drop-in, the port units and the enablement link. Nothing is mounted on the host for a container, so this never needs an
  * unmount. The config is unpublished first (renamed into tmp/) so a crash midway never leaves a half
  * container that `berth ps` would list. A container whose name was generated keeps its drop-in directory,
- * emptied (see container_name_reusable()). */
-int container_files_remove(int root_fd, const char *unit_dir, const char *name);
+ * emptied (see container_name_reusable()). C is the container's config when the caller has
+ * it; NULL reads it. */
+int container_files_remove(int root_fd, const char *unit_dir, const char *name, const Container *c);

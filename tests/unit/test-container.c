@@ -461,7 +461,7 @@ TEST(store_files) {
         }
         ASSERT_OK(container_set_enabled(units, "web", true));
         ASSERT_TRUE(container_is_enabled(units, "web"));
-        ASSERT_OK(container_files_remove(fd, units, "web"));
+        ASSERT_OK(container_files_remove(fd, units, "web", NULL));
         ASSERT_FALSE(container_is_enabled(units, "web"));
         ASSERT_ERROR(container_load(fd, "web", &d), ENOENT);
         {
@@ -488,7 +488,7 @@ TEST(store_files) {
                 ASSERT_OK(container_save(fd, c));
                 ASSERT_OK(container_dropin_write(units, c, NULL));
                 ASSERT_EQ(container_name_reusable(fd, units, 16, &reusable), 0);
-                ASSERT_OK(container_files_remove(fd, units, "calm_otter"));
+                ASSERT_OK(container_files_remove(fd, units, "calm_otter", c));
                 snprintf(p, sizeof(p), "%s/berth@calm_otter.service.d", units);
                 ASSERT_OK(access(p, F_OK));
                 snprintf(p, sizeof(p), "%s/berth@calm_otter.service.d/10-berth.conf", units);
