@@ -64,11 +64,14 @@ int container_info_load(sd_bus *bus, int root_fd, const char *name, ContainerInf
                 i.status = "exited";
         else
                 i.status = "created";
-        if (streq(i.status, "exited") && !i.state.finished_at && i.unit.exec_main_exit_usec > 0) {
-                /* a `run --rm` whose client was killed: nobody recorded the end, systemd still knows it */
+        if (streq(i.status, "exited") && !container_state_end_recorded(&i.state) &&
+                i.unit.exec_main_exit_usec > 0) {
+                /* Nobody recorded how the last run ended, but systemd still knows: a `run --rm` whose client
+                 * was killed, or a poststop that did not finish (killed at its timeout on a loaded host). */
                 char t[64];
 
                 format_rfc3339_nano(i.unit.exec_main_exit_usec, t, sizeof(t));
+                free(i.state.finished_at);
                 i.state.finished_at = strdup(t);
                 i.state.exit_code = unit_exit_code(&i.unit);
         }

@@ -1155,7 +1155,7 @@ int container_exit_code(int root_fd, const char *name, const UnitState *unit) {
         int code = -1;
 
         if (container_state_load(root_fd, name, &st) >= 0) {
-                if (st.finished_at)
+                if (container_state_end_recorded(&st))
                         code = (int) st.exit_code;
                 container_state_done(&st);
         }

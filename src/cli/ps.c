@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fnmatch.h>
+#include <regex.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -136,13 +137,27 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
+/* Docker matches names with a regular expression (`name=^web$`); POSIX extended ones here, and globs too.
+ * A pattern that is not a valid expression matches as a substring or a glob. */
+static bool name_matches(const char *name, const char *pattern) {
+        regex_t re;
+        bool match;
+
+        if (fnmatch(pattern, name, 0) == 0)
+                return true;
+        if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+                return strstr(name, pattern);
+        match = regexec(&re, name, 0, NULL, 0) == 0;
+        regfree(&re);
+        return match;
+}
+
 static bool filter_match(const ContainerInfo *i) {
         STRV_FOREACH(f, arg_filters) {
                 const char *v;
 
                 if ((v = startswith(*f, "name="))) {
-                        /* Docker matches names as a substring (regexp); we accept globs too */
-                        if (!strstr(i->container->name, v) && fnmatch(v, i->container->name, 0) != 0)
+                        if (!name_matches(i->container->name, v))
                                 return false;
                 } else if ((v = startswith(*f, "id="))) {
                         if (!startswith(i->container->id, v))

@@ -1008,6 +1008,11 @@ void container_state_done(ContainerState *s) {
         *s = (ContainerState){};
 }
 
+bool container_state_end_recorded(const ContainerState *s) {
+        /* both are fixed-width UTC RFC 3339 strings, which compare like the times they name */
+        return s->finished_at && (!s->started_at || strcmp(s->finished_at, s->started_at) >= 0);
+}
+
 int container_state_load(int root_fd, const char *name, ContainerState *ret) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         _cleanup_json_ struct json_object *o = NULL;

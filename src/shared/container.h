@@ -276,5 +276,8 @@ typedef struct ContainerState {
 } ContainerState;
 
 void container_state_done(ContainerState *s);
+/* Whether S holds the end of the latest run. A start keeps the previous run's FinishedAt (as Docker does),
+ * so an end older than the start belongs to an earlier run, and the latest one was not recorded. */
+bool container_state_end_recorded(const ContainerState *s);
 int container_state_load(int root_fd, const char *name, ContainerState *ret);
 int container_state_save(int root_fd, const char *name, const ContainerState *s);

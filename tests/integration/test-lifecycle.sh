@@ -203,6 +203,25 @@ expect 0 "orphan" rm orphan
 assert_fail exists /var/lib/berth/containers/orphan
 echo "PASS: a foreground --rm container whose client was killed shows its exit code and can be removed"
 
+# a run whose end nobody recorded (its poststop was killed at the stop timeout on a loaded host): a start
+# keeps the previous run's FinishedAt, and ps, inspect and wait must not report that run's exit code
+status_has() { [[ $(th_exec berth ps -a --filter "name=^$1\$" --format '{{.Status}}') == *"$2"* ]]; }
+expect 0 "" run -d --name twice berth-demo sh -c 'test -e /ran && exit 7; touch /ran'
+wait_for 15 status_has twice "Exited (0)" || true
+assert_contains "$(th_exec berth ps -a --filter 'name=^twice$' --format '{{.Status}}')" "Exited (0)" "first run"
+th_exec sh -c 'mkdir -p /run/systemd/system/berth@twice.service.d &&
+        printf "[Service]\nExecStopPost=\n" >/run/systemd/system/berth@twice.service.d/zz-test.conf &&
+        systemctl daemon-reload'
+expect 0 "twice" start twice
+wait_for 15 status_has twice "Exited (7)" || true
+assert_contains "$(th_exec berth ps -a --filter 'name=^twice$' --format '{{.Status}}')" "Exited (7)" \
+        "ps of a run whose end was not recorded"
+assert_eq 7 "$(th_exec berth inspect -f '{{.State.ExitCode}}' twice)" "inspect of a run whose end was not recorded"
+assert_eq 7 "$(th_exec berth wait twice)" "wait on a run whose end was not recorded"
+th_exec sh -c 'rm -r /run/systemd/system/berth@twice.service.d && systemctl daemon-reload'
+expect 0 "twice" rm twice
+echo "PASS: an end that was not recorded comes from systemd, not from the previous run"
+
 # generated names: rm empties the drop-in directory but keeps it, and the next generated name takes it, so
 # the unit directory's mtime stays and systemd does not rebuild its unit-file map for the next container
 th_exec berth run --rm berth-demo true

@@ -27,6 +27,9 @@ assert_eq "web running" "$(th_exec berth ps --format '{{.Names}} {{.State}}')" "
 assert_contains "$(th_exec berth ps --format json)" '"State":"running"' "ps --format json"
 assert_eq "" "$(th_exec berth ps -q --filter status=exited)" "status filter"
 assert_eq "${id:0:12}" "$(th_exec berth ps -q --filter name=we)" "name filter"
+assert_eq "${id:0:12}" "$(th_exec berth ps -q --filter 'name=^w.b$')" "name filter, a regular expression"
+assert_eq "${id:0:12}" "$(th_exec berth ps -q --filter 'name=*eb')" "name filter, a glob"
+assert_eq "" "$(th_exec berth ps -q --filter 'name=^we$')" "name filter, anchored"
 mainpid=$(th_exec systemctl show -P MainPID berth@web.service)
 assert_eq "running true /web $mainpid host" \
         "$(th_exec berth inspect --format '{{.State.Status}} {{.State.Running}} {{.Name}} {{.State.Pid}} {{.HostConfig.NetworkMode}}' web)" \

@@ -587,6 +587,20 @@ TEST(healthcheck_json) {
         healthcheck_done(&h);
 }
 
+TEST(end_recorded) {
+        ContainerState st = {};
+
+        ASSERT_FALSE(container_state_end_recorded(&st)); /* created, never ran */
+        st.finished_at = (char *) "2026-11-29T10:00:00.000001000Z";
+        ASSERT_TRUE(container_state_end_recorded(&st)); /* a start failure before any start */
+        st.started_at = (char *) "2026-11-29T09:59:59.900000000Z";
+        ASSERT_TRUE(container_state_end_recorded(&st));
+        st.started_at = (char *) "2026-11-29T10:00:00.000002000Z";
+        ASSERT_FALSE(container_state_end_recorded(&st)); /* the end belongs to the run before */
+        st.finished_at = NULL;
+        ASSERT_FALSE(container_state_end_recorded(&st)); /* running, or its end never recorded */
+}
+
 int main(void) {
         RUN(names);
         RUN(round_trip);
@@ -599,5 +613,6 @@ int main(void) {
         RUN(store_files);
         RUN(health_rules);
         RUN(healthcheck_json);
+        RUN(end_recorded);
         return 0;
 }
