@@ -7,6 +7,7 @@
 #include <systemd/sd-bus.h>
 
 #include "bus-util.h"
+#include "container-unit.h"
 #include "container.h"
 
 /* Helpers shared by the container verbs (create.c, lifecycle.c). The first group is pure (no I/O except

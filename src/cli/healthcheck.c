@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "container-status.h"
+#include "container-unit.h"
 #include "fd-util.h"
 #include "health.h"
 #include "log.h"

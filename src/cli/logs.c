@@ -12,6 +12,7 @@
 #include "bus-util.h"
 #include "cli.h"
 #include "container-status.h"
+#include "container-unit.h"
 #include "log.h"
 #include "string-util.h"
 #include "time-util.h"

@@ -18,8 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "capability-util.h"
 #include "container.h"
 #include "exit-status.h"
@@ -27,6 +25,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "mount-util.h"
+#include "notify.h"
 #include "runtime-child.h"
 #include "seccomp-profile.h"
 #include "stdio-handover.h"
@@ -1066,7 +1065,7 @@ int runtime_start(const char *root, const char *name, int *reterr_exit_code, cha
         _cleanup_close_ int root_fd = -EBADF;
         _cleanup_close_ int record_fd = -EBADF, go_fd = -EBADF;
         ChildRecord rec = {};
-        char now[64];
+        char now[64], mainpid[32];
         bool failed = false;
         pid_t pid = 0;
         int r, code = EXIT_SETUP_FAILED;
@@ -1128,12 +1127,13 @@ int runtime_start(const char *root, const char *name, int *reterr_exit_code, cha
         /* systemd takes the container's PID 1 as its main process before it may run a single instruction
          * of the payload (the barrier makes sure systemd has read MAINPID=), so a command that exits at once
          * still has its status recorded. Then we let it exec, and report readiness once execve() worked. */
-        r = sd_notifyf(/* unset_environment= */ false, "MAINPID=%d", (int) pid);
+        snprintf(mainpid, sizeof(mainpid), "MAINPID=%d", (int) pid);
+        r = notify_send(mainpid);
         if (r <= 0)
                 log_debug_errno(r, "Not notifying systemd (%s), container PID is %d",
                         r == 0 ? "no $NOTIFY_SOCKET" : "failed", (int) pid);
         else
-                (void) sd_notify_barrier(/* unset_environment= */ false, 5 * 1000000ULL);
+                (void) notify_barrier(5 * 1000000ULL);
         /* Under LeakSanitizer, check for leaks now instead of at exit: a container that ends at once makes
          * systemd kill us while the exit-time check still runs, and its complaint would land in the
          * container's log. A no-op in normal builds. */
@@ -1157,8 +1157,8 @@ int runtime_start(const char *root, const char *name, int *reterr_exit_code, cha
         /* --sdnotify=container: the container says READY=1 itself (systemd waits up to TimeoutStartSec=) */
         if (ctx.container->sd_notify != SD_NOTIFY_STARTED)
                 return 0;
-        r = sd_notify(/* unset_environment= */ false, "READY=1");
+        r = notify_send("READY=1");
         if (r > 0)
-                (void) sd_notify_barrier(/* unset_environment= */ false, 5 * 1000000ULL);
+                (void) notify_barrier(5 * 1000000ULL);
         return 0;
 }

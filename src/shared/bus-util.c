@@ -53,10 +53,6 @@ const char *bus_connect_error_hint(void) {
                "(check with: ps -p 1 -o comm=, which should print 'systemd') and berth must run as root";
 }
 
-char *container_unit_name(const char *name) {
-        return strjoin("berth@", name, ".service");
-}
-
 /* Reads the properties of one interface with a single GetAll call and stores the ones UnitState has. */
 static int read_all_properties(sd_bus *bus, const char *path, const char *iface, UnitState *s,
         sd_bus_error *error) {

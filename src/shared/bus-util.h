@@ -16,9 +16,6 @@
 int bus_open_system(sd_bus **ret);
 const char *bus_connect_error_hint(void);
 
-/* "berth@NAME.service" */
-char *container_unit_name(const char *name);
-
 typedef struct UnitState {
         char active_state[32]; /* active, activating, deactivating, inactive, failed, reloading */
         char sub_state[32]; /* running, exited, dead, failed, auto-restart, start, stop-sigterm, ... */

@@ -10,11 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bus-util.h"
 #include "fd-util.h"
 #include "fileio.h"
 #include "string-util.h"
 #include "strv.h"
+
+char *container_unit_name(const char *name) {
+        return strjoin("berth@", name, ".service");
+}
 
 /* systemd expands %-specifiers in unit files; values we write come from users. */
 static char *escape_specifiers(const char *s) {

@@ -7,6 +7,9 @@
 
 #include "container.h"
 
+/* "berth@NAME.service" */
+char *container_unit_name(const char *name);
+
 /* Per-container systemd settings live in a drop-in for the template instance,
  * UNIT_DIR/berth@NAME.service.d/10-berth.conf: named to sort before the drop-ins systemd writes for
  * SetUnitProperties (`berth update`: 50-MemoryMax.conf, ...) and before an administrator's override.conf,

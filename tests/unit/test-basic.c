@@ -4,11 +4,14 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "exec-path.h"
 #include "fd-util.h"
 #include "fileio.h"
+#include "notify.h"
 #include "proc-util.h"
 #include "stdio-handover.h"
 #include "string-util.h"
@@ -320,6 +323,96 @@ TEST(stdio_handover) {
         safe_close(pipefd[1]);
 }
 
+/* a datagram socket at ADDR (a path, or "@name"), as the service manager's */
+static int notify_listener(const char *addr) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        size_t n = strlen(addr);
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+        ASSERT_TRUE(fd >= 0);
+        memcpy(sa.sun_path, addr, n);
+        if (addr[0] == '@')
+                sa.sun_path[0] = '\0';
+        ASSERT_OK(RET_NERRNO(bind(fd, (struct sockaddr *) &sa,
+                (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n + (addr[0] == '/')))));
+        return fd;
+}
+
+/* receives one message into buf, and the fd passed with it (or -EBADF) */
+static int notify_recv(int fd, char *buf, size_t size) {
+        union {
+                struct cmsghdr h;
+                char b[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = { .iov_base = buf, .iov_len = size - 1 };
+        struct msghdr mh = { .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = control.b,
+                .msg_controllen = sizeof(control.b) };
+        struct cmsghdr *c;
+        ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+        int passed = -EBADF;
+
+        ASSERT_TRUE(n >= 0);
+        buf[n] = '\0';
+        c = CMSG_FIRSTHDR(&mh);
+        if (c && c->cmsg_type == SCM_RIGHTS)
+                memcpy(&passed, CMSG_DATA(c), sizeof(int));
+        return passed;
+}
+
+TEST(notify) {
+        char dir[] = "/tmp/berth-notify.XXXXXX", path[64], buf[64];
+        int fd, passed, status;
+        pid_t pid;
+
+        ASSERT_NOT_NULL(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/notify", dir);
+        fd = notify_listener(path);
+
+        ASSERT_OK(unsetenv("NOTIFY_SOCKET"));
+        ASSERT_EQ(notify_send("READY=1"), 0);
+        ASSERT_EQ(notify_barrier(1000), 0);
+        ASSERT_OK(setenv("NOTIFY_SOCKET", "vsock:2:9", 1));
+        ASSERT_ERROR(notify_send("READY=1"), EAFNOSUPPORT);
+
+        ASSERT_OK(setenv("NOTIFY_SOCKET", path, 1));
+        ASSERT_EQ(notify_send("MAINPID=42"), 1);
+        ASSERT_EQ(notify_recv(fd, buf, sizeof(buf)), -EBADF);
+        ASSERT_STREQ(buf, "MAINPID=42");
+
+        /* nobody reads the barrier: the write end stays open in the queued message */
+        ASSERT_ERROR(notify_barrier(20 * 1000), ETIMEDOUT);
+        passed = notify_recv(fd, buf, sizeof(buf));
+        ASSERT_STREQ(buf, "BARRIER=1");
+        ASSERT_TRUE(passed >= 0);
+        safe_close(passed);
+
+        /* a manager that reads and closes the fd releases the barrier */
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0)
+                _exit(notify_barrier(5 * 1000000ULL) == 1 ? 0 : 1);
+        passed = notify_recv(fd, buf, sizeof(buf));
+        ASSERT_STREQ(buf, "BARRIER=1");
+        safe_close(passed);
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        safe_close(fd);
+        ASSERT_OK(RET_NERRNO(unlink(path)));
+        ASSERT_OK(RET_NERRNO(rmdir(dir)));
+
+        /* an abstract address */
+        snprintf(path, sizeof(path), "@berth-notify-test-%d", (int) getpid());
+        fd = notify_listener(path);
+        ASSERT_OK(setenv("NOTIFY_SOCKET", path, 1));
+        ASSERT_EQ(notify_send("READY=1"), 1);
+        ASSERT_EQ(notify_recv(fd, buf, sizeof(buf)), -EBADF);
+        ASSERT_STREQ(buf, "READY=1");
+        safe_close(fd);
+        ASSERT_OK(unsetenv("NOTIFY_SOCKET"));
+}
+
 int main(void) {
         RUN(strings);
         RUN(strv);
@@ -333,5 +426,6 @@ int main(void) {
         RUN(detach_keys);
         RUN(loop_write);
         RUN(stdio_handover);
+        RUN(notify);
         return 0;
 }
