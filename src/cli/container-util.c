@@ -1122,6 +1122,10 @@ int container_ports_start(sd_bus *bus, const Container *c, char **ret_failed_uni
                 r = bus_unit_job_run(bus, "StartUnit", sock, "ignore-dependencies", &result, error);
                 if (r < 0)
                         return r;
+                /* "dependency": systemd refused or stopped the socket because the container it is bound to
+                 * is no longer active (it is exiting or gone), which is not a port that failed to listen */
+                if (streq(result, "dependency"))
+                        continue;
                 if (!streq(result, "done")) {
                         if (ret_failed_unit)
                                 *ret_failed_unit = TAKE_PTR(sock);
