@@ -42,6 +42,18 @@ int opendir_at(int dirfd, const char *path, DIR **ret) {
         return 0;
 }
 
+int fd_wait_readable(int fd, int timeout_ms) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int r;
+
+        do
+                r = poll(&p, 1, timeout_ms);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+                return -errno;
+        return r == 0 ? -ETIMEDOUT : 0;
+}
+
 int loop_write(int fd, const void *data, size_t n) {
         const char *p = data;
 

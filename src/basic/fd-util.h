@@ -35,3 +35,7 @@ int lock_fd(int fd, int operation);
 
 /* Writes all n bytes, retrying on EINTR and waiting with poll() while a non-blocking fd is full. */
 int loop_write(int fd, const void *data, size_t n);
+
+/* Waits until fd is readable or hung up: 0, -ETIMEDOUT after timeout_ms (negative: no limit), or -errno.
+ * Retries on EINTR. */
+int fd_wait_readable(int fd, int timeout_ms);

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,8 +76,7 @@ int notify_send(const char *state) {
 
 int notify_barrier(uint64_t timeout_usec) {
         _cleanup_close_ int rfd = -EBADF;
-        struct pollfd p;
-        int pipefd[2], r, ms;
+        int pipefd[2], r;
 
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return -errno;
@@ -88,14 +86,6 @@ int notify_barrier(uint64_t timeout_usec) {
         safe_close(pipefd[1]);
         if (r <= 0)
                 return r;
-        ms = timeout_usec / 1000 > INT32_MAX ? -1 : (int) (timeout_usec / 1000);
-        p = (struct pollfd){ .fd = rfd, .events = POLLIN };
-        do
-                r = poll(&p, 1, ms);
-        while (r < 0 && errno == EINTR);
-        if (r < 0)
-                return -errno;
-        if (r == 0)
-                return -ETIMEDOUT;
-        return 1;
+        r = fd_wait_readable(rfd, timeout_usec / 1000 > INT32_MAX ? -1 : (int) (timeout_usec / 1000));
+        return r < 0 ? r : 1;
 }

@@ -2,7 +2,6 @@
 #include "stdio-handover.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -52,20 +51,15 @@ int stdio_handover_recv(int sock, int timeout_ms, StdioHandover *ret_msg, int re
                 .msg_iovlen = 1,
                 .msg_control = control.buf,
                 .msg_controllen = sizeof(control.buf) };
-        struct pollfd p = { .fd = sock, .events = POLLIN };
         size_t n = 0;
         ssize_t k;
         int r;
 
         for (size_t i = 0; i < 3; i++)
                 ret_fds[i] = -EBADF;
-        do
-                r = poll(&p, 1, timeout_ms);
-        while (r < 0 && errno == EINTR);
+        r = fd_wait_readable(sock, timeout_ms);
         if (r < 0)
-                return -errno;
-        if (r == 0)
-                return -ETIMEDOUT;
+                return r;
         do
                 k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
         while (k < 0 && errno == EINTR);
